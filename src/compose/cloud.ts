@@ -1,0 +1,128 @@
+// The composition root: opens the database, runs migrations, starts the change feed, creates every service,
+// bootstraps, and mounts them on the one HTTP listener. The only place implementations are chosen.
+import type { FastifyInstance } from 'fastify';
+import { type Clock, type IdSource, randomIds, systemClock } from '../platform/clock.ts';
+import type { MonostackConfig } from '../platform/config.ts';
+import { type Database, openDatabase } from '../platform/db/database.ts';
+import { migrate, type ServiceMigrations } from '../platform/db/migrate.ts';
+import { createHttpApp } from '../platform/http/app.ts';
+import type { ServiceHttp } from '../platform/http/types.ts';
+import type { Logger } from '../platform/log.ts';
+import { Metrics } from '../platform/metrics.ts';
+import { ChangeFeed, feedMigrations } from '../platform/watch/feed.ts';
+import { type BootstrapPasswords, type BootstrapResult, bootstrapIdentity } from '../services/identity/bootstrap.ts';
+import type { PasswordHasher } from '../services/identity/passwords.ts';
+import { createIdentityService, identityMigrationSet, type IdentityService } from '../services/identity/service.ts';
+import type { KeySource } from '../services/identity/tokens/token-provider.ts';
+
+export const VERSION = '0.1.0';
+
+export const MIGRATIONS: readonly ServiceMigrations[] = [
+  { service: 'platform', migrations: feedMigrations },
+  identityMigrationSet,
+];
+
+export interface CloudOptions {
+  config: MonostackConfig;
+  log: Logger;
+  passwords: BootstrapPasswords;
+  clock?: Clock;
+  ids?: IdSource;
+  /** Test seams: fixed Fernet keys, a cheaper hasher. */
+  keys?: KeySource;
+  hasher?: PasswordHasher;
+}
+
+export interface Cloud {
+  readonly app: FastifyInstance;
+  readonly config: MonostackConfig;
+  readonly database: Database;
+  readonly feed: ChangeFeed;
+  readonly identity: IdentityService;
+  readonly metrics: Metrics;
+  readonly bootstrap: BootstrapResult;
+  /** Starts listening on config.host:config.port; returns the bound address. */
+  listen(): Promise<string>;
+  /** Delivers every committed change to subscribers (tests). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function platformService(metrics: Metrics, identity: IdentityService): ServiceHttp {
+  return {
+    name: 'platform',
+    prefixes: ['/metrics'],
+    dialect: identity.http.dialect,
+    policy: identity.http.policy,
+    routes: [
+      {
+        method: 'GET',
+        path: '/metrics',
+        auth: 'none',
+        async handler(ctx) {
+          const text = await metrics.registry.metrics();
+          void ctx.reply.type(metrics.registry.contentType).send(text);
+          return { body: undefined };
+        },
+      },
+    ],
+  };
+}
+
+export async function createCloud(opts: CloudOptions): Promise<Cloud> {
+  const { config, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  const database = await openDatabase(config.database.url);
+  try {
+    const applied = await migrate(database, MIGRATIONS);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    const feed = new ChangeFeed(database, log);
+    await feed.start();
+    const identity = await createIdentityService({
+      database,
+      feed,
+      config: config.identity,
+      clock,
+      ids,
+      log,
+      keys: opts.keys,
+      passwords: opts.hasher,
+    });
+    const bootstrap = await bootstrapIdentity(identity.context, {
+      publicUrl: config.public_url,
+      region: config.region,
+      passwords: opts.passwords,
+    });
+    if (bootstrap.created) log.info('identity bootstrapped');
+    const metrics = new Metrics();
+    const app = await createHttpApp({
+      services: [identity.http, platformService(metrics, identity)],
+      authenticate: identity.authenticate,
+      log,
+      metrics,
+      bodyLimit: config.max_request_body_size,
+    });
+    await app.ready();
+    return {
+      app,
+      config,
+      database,
+      feed,
+      identity,
+      metrics,
+      bootstrap,
+      listen: () => app.listen({ host: config.host, port: config.port }),
+      settle: () => feed.settle(),
+      async close() {
+        await app.close();
+        await identity.stop();
+        await feed.stop();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+}

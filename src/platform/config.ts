@@ -1,0 +1,196 @@
+// Typed configuration: defaults, then an optional YAML/JSON file, then MONOSTACK_* environment, then flags.
+// The only reader of process.env in the project.
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export interface SecurityComplianceConfig {
+  /** Failed password attempts before a user is locked out; 0 disables lockout (Keystone's default). */
+  lockout_failure_attempts: number;
+  /** Seconds a locked-out user stays locked. */
+  lockout_duration: number;
+  /** How many previous passwords a new one must differ from; 0 or 1 disables history. */
+  unique_last_password_count: number;
+  /** Days before a user may change their password again. */
+  minimum_password_age: number;
+  /** Days a password stays valid; 0 = forever. */
+  password_expires_days: number;
+  /** Regex a new password must match, with its human description. */
+  password_regex: string;
+  password_regex_description: string;
+  /** Force a password change on first use after an admin sets it. */
+  change_password_upon_first_use: boolean;
+}
+
+export interface IdentityConfig {
+  token: { expiration: number; allow_rescope_scoped_token: boolean; cache_ttl: number };
+  fernet_tokens: { max_active_keys: number; key_repository: string };
+  /** bcrypt cost, as Keystone's [identity] password_hash_rounds (default 12). */
+  password_hash_rounds: number;
+  max_password_length: number;
+  security_compliance: SecurityComplianceConfig;
+  /** Operator overrides of policy rules: rule name → check string. */
+  policy_overrides: Record<string, string>;
+  list_limit: number;
+}
+
+export interface MonostackConfig {
+  data_dir: string;
+  host: string;
+  port: number;
+  /** The base URL clients reach; catalog endpoints are built from it. */
+  public_url: string;
+  region: string;
+  database: { url: string };
+  log: { level: string; file: string };
+  max_request_body_size: number;
+  bootstrap: { admin_password: string; demo_password: string };
+  identity: IdentityConfig;
+}
+
+export interface ConfigSources {
+  /** Values given as flags; highest precedence. */
+  flags?: DeepPartial<MonostackConfig>;
+  /** Explicit config file; otherwise $MONOSTACK_CONFIG or <data_dir>/monostack.yaml when present. */
+  file?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export function defaultDataDir(env: Record<string, string | undefined>): string {
+  if (process.getuid?.() === 0) return '/var/lib/monostack';
+  return join(env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'monostack');
+}
+
+function defaults(env: Record<string, string | undefined>): MonostackConfig {
+  return {
+    data_dir: defaultDataDir(env),
+    host: '127.0.0.1',
+    port: 5000,
+    public_url: '',
+    region: 'RegionOne',
+    database: { url: '' },
+    log: { level: 'info', file: '' },
+    max_request_body_size: 114688,
+    bootstrap: { admin_password: '', demo_password: '' },
+    identity: {
+      token: { expiration: 3600, allow_rescope_scoped_token: true, cache_ttl: 300 },
+      fernet_tokens: { max_active_keys: 3, key_repository: '' },
+      password_hash_rounds: 12,
+      max_password_length: 4096,
+      security_compliance: {
+        lockout_failure_attempts: 0,
+        lockout_duration: 1800,
+        unique_last_password_count: 0,
+        minimum_password_age: 0,
+        password_expires_days: 0,
+        password_regex: '',
+        password_regex_description: '',
+        change_password_upon_first_use: false,
+      },
+      policy_overrides: {},
+      list_limit: 0,
+    },
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>, path = ''): void {
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const here = path ? `${path}.${k}` : k;
+    if (!(k in base)) throw new Error(`unknown configuration option "${here}"`);
+    const cur = base[k];
+    if (isObject(cur) && k !== 'policy_overrides') {
+      if (!isObject(v)) throw new Error(`configuration option "${here}" must be a mapping`);
+      merge(cur, v, here);
+    } else if (isObject(cur)) {
+      base[k] = { ...cur, ...v };
+    } else {
+      base[k] = coerce(cur, v, here);
+    }
+  }
+}
+
+function coerce(like: unknown, v: unknown, path: string): unknown {
+  if (typeof like === 'number') {
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || Number.isNaN(n)) throw new Error(`configuration option "${path}" must be a number`);
+    return n;
+  }
+  if (typeof like === 'boolean') {
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === '1' || v === 'yes') return true;
+    if (v === 'false' || v === '0' || v === 'no') return false;
+    throw new Error(`configuration option "${path}" must be a boolean`);
+  }
+  return String(v);
+}
+
+/** Environment: MONOSTACK_PORT, MONOSTACK_HOST, MONOSTACK_DATA_DIR, MONOSTACK_DATABASE_URL, MONOSTACK_PUBLIC_URL,
+ * MONOSTACK_LOG_LEVEL, MONOSTACK_ADMIN_PASSWORD, and any option as MONOSTACK__section__key (double underscores). */
+function fromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const set = (path: string[], v: string) => {
+    let o = out;
+    for (const p of path.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+    o[path[path.length - 1]!] = v;
+  };
+  const named: Record<string, string[]> = {
+    MONOSTACK_PORT: ['port'],
+    MONOSTACK_HOST: ['host'],
+    MONOSTACK_DATA_DIR: ['data_dir'],
+    MONOSTACK_DATABASE_URL: ['database', 'url'],
+    MONOSTACK_PUBLIC_URL: ['public_url'],
+    MONOSTACK_LOG_LEVEL: ['log', 'level'],
+    MONOSTACK_ADMIN_PASSWORD: ['bootstrap', 'admin_password'],
+  };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || v === '') continue;
+    const path = named[k];
+    if (path) set(path, v);
+    else if (k.startsWith('MONOSTACK__')) set(k.slice('MONOSTACK__'.length).toLowerCase().split('__'), v);
+  }
+  return out;
+}
+
+function readFile(file: string): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  const data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (data === null || data === undefined) return {};
+  if (!isObject(data)) throw new Error(`${file}: the configuration file must hold a mapping`);
+  return data;
+}
+
+/** Loads configuration; works with no file at all. Throws on unknown options or wrong types. */
+export function loadConfig(src: ConfigSources = {}): Readonly<MonostackConfig> {
+  const env = src.env ?? process.env;
+  const cfg = defaults(env) as unknown as Record<string, unknown>;
+  const envPart = fromEnv(env);
+  const flags = (src.flags ?? {}) as Record<string, unknown>;
+  const dataDir = resolve(String(flags['data_dir'] ?? envPart['data_dir'] ?? cfg['data_dir']));
+  const file = src.file ?? env['MONOSTACK_CONFIG'] ?? join(dataDir, 'monostack.yaml');
+  if (src.file !== undefined || env['MONOSTACK_CONFIG'] !== undefined || existsSync(file)) merge(cfg, readFile(file));
+  merge(cfg, envPart);
+  merge(cfg, flags);
+  const c = cfg as unknown as MonostackConfig;
+  c.data_dir = resolve(c.data_dir);
+  if (!c.database.url) c.database.url = `sqlite:${join(c.data_dir, 'monostack.db')}`;
+  if (!c.public_url) {
+    const host = c.host === '0.0.0.0' || c.host === '::' ? '127.0.0.1' : c.host;
+    c.public_url = `http://${host.includes(':') ? `[${host}]` : host}:${c.port}`;
+  }
+  c.public_url = c.public_url.replace(/\/+$/, '');
+  if (!c.identity.fernet_tokens.key_repository) c.identity.fernet_tokens.key_repository = join(c.data_dir, 'fernet-keys');
+  return deepFreeze(c);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (isObject(o)) for (const v of Object.values(o)) deepFreeze(v);
+  return Object.freeze(o);
+}

@@ -1,0 +1,8 @@
+// Recognises database constraint errors across dialects, so services can answer 409 instead of 500.
+
+/** True when err is a unique or primary-key violation (SQLite or PostgreSQL). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string } | null;
+  if (!e || typeof e !== 'object') return false;
+  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === '23505';
+}

@@ -1,0 +1,108 @@
+// The identity service's dependencies and its one write path (transaction + change events + cache generation).
+import type { Kysely, Transaction } from 'kysely';
+import type { IdentityConfig } from '../../platform/config.ts';
+import type { DialectName } from '../../platform/db/database.ts';
+import type { Clock, IdSource } from '../../platform/clock.ts';
+import type { Logger } from '../../platform/log.ts';
+import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import type { PasswordHasher } from './passwords.ts';
+import type { IdentityTables } from './store/tables.ts';
+
+export type IdentityDb = Kysely<IdentityTables>;
+export type IdentityTrx = Transaction<IdentityTables>;
+
+export interface IdentityChange {
+  kind: string;
+  id: string;
+  action: 'create' | 'update' | 'delete' | string;
+  data?: Record<string, unknown>;
+}
+
+export interface IdentityDeps {
+  db: IdentityDb;
+  dialect: DialectName;
+  feed: ChangeFeed;
+  config: IdentityConfig;
+  clock: Clock;
+  ids: IdSource;
+  passwords: PasswordHasher;
+  log: Logger;
+}
+
+/** Shared by every identity handler; holds no request state. */
+export class IdentityContext {
+  readonly db: IdentityDb;
+  readonly dialect: DialectName;
+  readonly feed: ChangeFeed;
+  readonly config: IdentityConfig;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly passwords: PasswordHasher;
+  readonly log: Logger;
+  /** Bumped after every committed identity write here, and on identity events from other processes. */
+  #generation = 0;
+
+  constructor(deps: IdentityDeps) {
+    this.db = deps.db;
+    this.dialect = deps.dialect;
+    this.feed = deps.feed;
+    this.config = deps.config;
+    this.clock = deps.clock;
+    this.ids = deps.ids;
+    this.passwords = deps.passwords;
+    this.log = deps.log;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Invalidates everything cached from identity data (token validations, catalog). */
+  invalidate(): void {
+    this.#generation++;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /**
+   * Runs fn in one transaction; the changes it records become change-feed events in the same transaction.
+   * Caches are invalidated once it commits.
+   */
+  async write<T>(fn: (trx: IdentityTrx, record: (c: IdentityChange) => void) => Promise<T>): Promise<T> {
+    const changes: IdentityChange[] = [];
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const result = await fn(trx, (c) => changes.push(c));
+        for (const c of changes) {
+          await this.feed.append(trx, { service: 'identity', kind: c.kind, resourceId: c.id, action: c.action, data: c.data });
+        }
+        return result;
+      });
+    } finally {
+      this.invalidate();
+      if (changes.length > 0) this.feed.wake();
+    }
+  }
+}
+
+/** JSON columns. */
+export function parseJson(text: string | null | undefined): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Keystone ids are uuid4().hex; also accept any id an admin gave explicitly. */
+export function isHexId(s: string): boolean {
+  return /^[0-9a-f]{32}$/.test(s);
+}
