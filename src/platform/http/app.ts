@@ -1,7 +1,7 @@
 // Builds the one HTTP listener: every service's route table mounted on fastify, with request ids,
 // token auth, policy, body validation, microversions, metrics and each service's error dialect.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, isApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -68,15 +68,13 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   const validator = new SchemaValidator();
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${randomUUID()}`,
     bodyLimit: opts.bodyLimit,
     keepAliveTimeout: 75_000,
     requestTimeout: 0,
-    ignoreTrailingSlash: true,
-    ignoreDuplicateSlashes: true,
     return503OnClosing: true,
-    routerOptions: { maxParamLength: 1000 },
+    routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     exposeHeadRoutes: true,
   });
 

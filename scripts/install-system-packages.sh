@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Monostack needs (clients, Tempest, PostgreSQL, data-plane tools) when any is missing.
+#
+# Idempotent: a machine that already has every package does no apt work at all.
+# Run as root on Debian 12 / Ubuntu; as another user it only tells what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # OpenStack clients and the conformance suite (test/compat, npm run conformance)
+  python3-openstackclient
+  tempest
+  keystone-tempest-plugin
+  # PostgreSQL server for the DB dialect tests (scripts/pg-test-server.sh)
+  postgresql
+  # data plane: guests, disks, DHCP, security groups, routers, consoles, initramfs images
+  qemu-system-x86
+  qemu-utils
+  dnsmasq-base
+  nftables
+  iproute2
+  socat
+  cpio
+)
+
+is_installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  is_installed "$pkg" || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "system packages: all ${#PACKAGES[@]} present"
+  exit 0
+fi
+
+echo "system packages missing: ${missing[*]}"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run as root to install them:" >&2
+  echo "  sudo bash $0" >&2
+  echo "or: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt/dpkg run instead of failing on its lock.
+APT_OPTS=(-o DPkg::Lock::Timeout=900 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+
+apt-get "${APT_OPTS[@]}" update
+apt-get "${APT_OPTS[@]}" install -y "${missing[@]}"
+
+still=()
+for pkg in "${missing[@]}"; do
+  is_installed "$pkg" || still+=("$pkg")
+done
+if [ "${#still[@]}" -ne 0 ]; then
+  echo "system packages still missing after apt-get install: ${still[*]}" >&2
+  exit 1
+fi
+echo "system packages: installed ${missing[*]}"

@@ -1,0 +1,71 @@
+// Entry point of the monostack command: parses flags, loads config and hands off to the subcommands.
+import { Command, Option } from 'commander';
+import { VERSION } from '../compose/cloud.ts';
+import { runDbMigrate, runRotateKeys, runStatus } from './manage.ts';
+import { runUp } from './up.ts';
+
+export interface CommonFlags {
+  dataDir?: string;
+  config?: string;
+}
+
+const program = new Command('monostack')
+  .description(
+    'Monostack: the OpenStack IaaS cloud in one process (Keystone v3 today; more services to come).',
+  )
+  .version(VERSION)
+  .showHelpAfterError();
+
+const dataDir = () => new Option('--data-dir <dir>', 'data directory (env MONOSTACK_DATA_DIR)');
+const configFile = () =>
+  new Option('--config <file>', 'configuration file, YAML or JSON (env MONOSTACK_CONFIG)');
+
+program
+  .command('up')
+  .description('start the all-in-one cloud in the foreground (SIGTERM or Ctrl-C stops it cleanly)')
+  .addOption(dataDir())
+  .addOption(configFile())
+  .option('--port <port>', 'listening port (env MONOSTACK_PORT; default 5000)')
+  .option('--host <address>', 'listening address (env MONOSTACK_HOST; default 127.0.0.1)')
+  .option('--public-url <url>', 'base URL published in the catalog (env MONOSTACK_PUBLIC_URL)')
+  .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace')
+  .option('--no-user-clouds', 'do not merge the clouds into ~/.config/openstack/clouds.yaml')
+  .action(async (opts) => {
+    await runUp(opts);
+  });
+
+program
+  .command('status')
+  .description('show whether the cloud of a data directory is running, its URL, version and database')
+  .addOption(dataDir())
+  .addOption(configFile())
+  .option('--json', 'print JSON')
+  .action(async (opts) => {
+    process.exitCode = await runStatus(opts);
+  });
+
+const db = program.command('db').description('database maintenance');
+db.command('migrate')
+  .description('apply pending database migrations of every service')
+  .addOption(dataDir())
+  .addOption(configFile())
+  .action(async (opts) => {
+    await runDbMigrate(opts);
+  });
+
+const identity = program.command('identity').description('identity (Keystone) maintenance');
+identity
+  .command('rotate-keys')
+  .description('rotate the Fernet token keys (staged key becomes primary); a running cloud follows at once')
+  .addOption(dataDir())
+  .addOption(configFile())
+  .action(async (opts) => {
+    await runRotateKeys(opts);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`monostack: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

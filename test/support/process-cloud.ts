@@ -1,0 +1,78 @@
+// A real `monostack up` child process in a temporary data directory on a free loopback port, for tests that
+// drive it with real clients (openstack CLI, Tempest). Stopped by its own PID.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface ProcessCloud {
+  url: string;
+  dataDir: string;
+  cloudsYaml: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => res(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+export async function startProcessCloud(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<ProcessCloud> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'monostack-proc-')));
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin', 'monostack'), 'up', '--data-dir', dataDir, '--port', String(port), '--host', '127.0.0.1', '--no-user-clouds'],
+    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`monostack up exited with ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${url}/v3`);
+      if (res.status === 200 && out.includes('is up')) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`monostack up did not answer within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dataDir,
+    cloudsYaml: join(dataDir, 'clouds.yaml'),
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
