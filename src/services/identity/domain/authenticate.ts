@@ -1,5 +1,6 @@
 // The auth methods of POST /v3/auth/tokens: password (with lockout and expiry), token (rescope),
 // application_credential. Every failure is a 401 that does not reveal whether the user exists.
+import { findAppCredential } from '../api/app-credentials.ts';
 import type { IdentityContext } from '../context.ts';
 import { parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
@@ -103,17 +104,10 @@ async function appCredentialMethod(
   if (typeof body.secret !== 'string') throw IdentityErrors.expecting('secret', 'application_credential');
   let row: AppCredentialRow | undefined;
   if (typeof body.id === 'string') {
-    row = await ix.db.selectFrom('identity_app_credentials').selectAll().where('id', '=', body.id).executeTakeFirst();
+    row = await findAppCredential(ix, { id: body.id });
   } else if (typeof body.name === 'string') {
     const owner = await resolveUser(reader, body.user);
-    if (owner) {
-      row = await ix.db
-        .selectFrom('identity_app_credentials')
-        .selectAll()
-        .where('user_id', '=', owner.id)
-        .where('name', '=', body.name)
-        .executeTakeFirst();
-    }
+    if (owner) row = await findAppCredential(ix, { name: body.name, userId: owner.id });
   } else {
     throw IdentityErrors.expecting('id or name', 'application_credential');
   }

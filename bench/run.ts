@@ -1,0 +1,11 @@
+// npm run bench -- <area>: runs a benchmark area and prints its figures.
+import { identityBench } from './identity.ts';
+
+const areas: Record<string, () => Promise<void>> = { identity: identityBench };
+const area = process.argv[2] ?? 'identity';
+const fn = areas[area];
+if (!fn) {
+  process.stderr.write(`unknown benchmark area "${area}"; known: ${Object.keys(areas).join(', ')}\n`);
+  process.exit(2);
+}
+await fn();

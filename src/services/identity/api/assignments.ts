@@ -1,0 +1,1038 @@
+// Role grants (projects, domains, system, OS-INHERIT) and GET /v3/role_assignments with Keystone's effective,
+// inherited and implied-role expansion; also the helpers groups.ts and roles.ts share (filters, targets, the
+// last-admin guard).
+import { ApiError } from '../../../platform/errors.ts';
+import { queryAll } from '../../../platform/http/pagination.ts';
+import type { Route, RouteContext } from '../../../platform/http/types.ts';
+import { SchemaValidator } from '../../../platform/http/validate.ts';
+import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } from '../context.ts';
+import { IdentityErrors } from '../errors.ts';
+import type { IdentityReader } from '../store/reader.ts';
+import {
+  type AssignmentRow,
+  type AssignmentType,
+  type DomainRow,
+  GLOBAL_ROLE_DOMAIN,
+  type GroupRow,
+  type ProjectRow,
+  type RoleRow,
+  SYSTEM_TARGET,
+  type UserRow,
+} from '../store/tables.ts';
+import { listBody, roleView } from './views.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared helpers (also used by groups.ts and roles.ts)
+// ---------------------------------------------------------------------------------------------------------
+
+const validator = new SchemaValidator();
+
+/** Keystone's lazy_validate: the inner resource is validated after policy, so field paths omit the wrapper. */
+export function validateResource(schema: Record<string, unknown>, value: unknown): void {
+  validator.validate(schema, value);
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The resource inside a request body (`{"group": {...}}`), or {} as Keystone's `.get(key, {})`. */
+export function memberOf(body: unknown, key: string): unknown {
+  if (!isObject(body)) return {};
+  return body[key] ?? {};
+}
+
+/** Keystone's _normalize_dict: `a:b-c` keys become `a_b_c`. */
+export function normalizeKeys(d: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) out[k.replaceAll(':', '_').replaceAll('-', '_')] = v;
+  return out;
+}
+
+/** The raw query string of the request (without '?'), for self links. */
+export function rawQuery(ctx: RouteContext): string {
+  const url = ctx.request.url;
+  const i = url.indexOf('?');
+  return i < 0 ? '' : url.slice(i + 1);
+}
+
+/** A collection body with Keystone's links (self carries the query string) and `truncated` past list_limit. */
+export function collection(
+  ix: IdentityContext,
+  ctx: RouteContext,
+  key: string,
+  items: unknown[],
+  path: string,
+): Record<string, unknown> {
+  const limit = ix.config.list_limit;
+  const body = listBody(key, limit > 0 ? items.slice(0, limit) : items, ctx.baseUrl(), path, rawQuery(ctx));
+  if (limit > 0 && items.length > limit) body['truncated'] = true;
+  return body;
+}
+
+/** Keystone's query_filter_is_true: present and not '0'. */
+export function queryFlag(q: Record<string, string | string[]>, name: string): boolean {
+  if (!(name in q)) return false;
+  const v = queryAll(q, name)[0];
+  return v !== '0';
+}
+
+/** The first value of a query parameter (Flask's args.get). */
+export function queryFirst(q: Record<string, string | string[]>, name: string): string | undefined {
+  return queryAll(q, name)[0];
+}
+
+function truthyBool(v: string): boolean {
+  return !['0', 'false', 'f', 'no', 'n', 'off', ''].includes(v.trim().toLowerCase());
+}
+
+/**
+ * Keystone's driver hints for list filters: exact `key=value` for each supported key, and the inexact
+ * `key__contains`, `key__startswith`, `key__endswith` (an `i` prefix for case-insensitive), applied to the
+ * wire representation of each item.
+ */
+export function applyFilters<T>(
+  items: T[],
+  q: Record<string, string | string[]>,
+  supported: readonly string[],
+  attrs: (item: T) => Record<string, unknown>,
+): T[] {
+  const tests: ((a: Record<string, unknown>) => boolean)[] = [];
+  for (const key of Object.keys(q)) {
+    for (const value of queryAll(q, key)) {
+      if (supported.includes(key)) {
+        tests.push((a) => {
+          const v = a[key];
+          if (typeof v === 'boolean') return v === truthyBool(value);
+          return v === value;
+        });
+        continue;
+      }
+      const sep = key.indexOf('__');
+      if (sep < 0) continue;
+      const base = key.slice(0, sep);
+      if (!supported.includes(base)) continue;
+      let cmp = key.slice(sep + 2);
+      const insensitive = cmp.startsWith('i');
+      if (insensitive) cmp = cmp.slice(1);
+      tests.push((a) => {
+        const raw = a[base];
+        if (typeof raw !== 'string') return false;
+        const target = insensitive ? raw.toLowerCase() : raw;
+        const want = insensitive ? value.toLowerCase() : value;
+        if (cmp === 'contains') return target.includes(want);
+        if (cmp === 'startswith') return target.startsWith(want);
+        if (cmp === 'endswith') return target.endsWith(want);
+        return true; // Keystone silently ignores unsupported comparators.
+      });
+    }
+  }
+  if (tests.length === 0) return items;
+  return items.filter((it) => {
+    const a = attrs(it);
+    return tests.every((t) => t(a));
+  });
+}
+
+// Policy targets: the resource dicts Keystone hands to oslo.policy (the service wraps them as `target.*`).
+export const roleTarget = (r: RoleRow): Record<string, unknown> => ({
+  id: r.id,
+  name: r.name,
+  domain_id: r.domain_id === GLOBAL_ROLE_DOMAIN ? null : r.domain_id,
+  description: r.description || null,
+  options: parseJson(r.options),
+});
+export const groupTarget = (g: GroupRow): Record<string, unknown> => ({
+  id: g.id,
+  name: g.name,
+  domain_id: g.domain_id,
+  description: g.description,
+});
+export const userTarget = (u: UserRow): Record<string, unknown> => ({
+  id: u.id,
+  name: u.name,
+  domain_id: u.domain_id,
+  enabled: u.enabled === 1,
+  default_project_id: u.default_project_id,
+});
+export const projectTarget = (p: ProjectRow): Record<string, unknown> => ({
+  id: p.id,
+  name: p.name,
+  domain_id: p.domain_id,
+  parent_id: p.parent_id ?? p.domain_id,
+  enabled: p.enabled === 1,
+  is_domain: false,
+});
+export const domainTarget = (d: DomainRow): Record<string, unknown> => ({ id: d.id, name: d.name, enabled: d.enabled === 1 });
+
+export async function findGroup(db: IdentityDb, id: string): Promise<GroupRow | undefined> {
+  return db.selectFrom('identity_groups').selectAll().where('id', '=', id).executeTakeFirst();
+}
+export async function getGroup(db: IdentityDb, id: string): Promise<GroupRow> {
+  const g = await findGroup(db, id);
+  if (!g) throw IdentityErrors.notFound('group', id);
+  return g;
+}
+export async function findRole(db: IdentityDb, id: string): Promise<RoleRow | undefined> {
+  return db.selectFrom('identity_roles').selectAll().where('id', '=', id).executeTakeFirst();
+}
+export async function getRole(db: IdentityDb, id: string): Promise<RoleRow> {
+  const r = await findRole(db, id);
+  if (!r) throw IdentityErrors.notFound('role', id);
+  return r;
+}
+
+/** Records that invalidates every token a user holds (Keystone's persist_revocation_event_for_user). */
+export async function revokeUserTokens(ix: IdentityContext, trx: IdentityTrx, userIds: Iterable<string>): Promise<void> {
+  for (const userId of new Set(userIds)) {
+    await trx
+      .insertInto('identity_revocation_events')
+      .values({
+        user_id: userId,
+        project_id: null,
+        domain_id: null,
+        role_id: null,
+        audit_id: null,
+        audit_chain_id: null,
+        app_cred_id: null,
+        issued_before: ix.now(),
+        revoked_at: ix.nowIso(),
+      } as never)
+      .execute();
+  }
+}
+
+export function assignmentKey(a: AssignmentRow): string {
+  return `${a.type}:${a.actor_id}:${a.target_id}:${a.role_id}:${a.inherited}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The last-admin guard
+// ---------------------------------------------------------------------------------------------------------
+//
+// Keystone lets an administrator remove the very assignment that makes anyone an administrator, which leaves
+// a cloud nobody can manage again short of editing the database. Monostack refuses that one change:
+//
+//   A change that removes role assignments, group memberships, groups, roles or role implications is
+//   refused with 403 when, before it, at least one enabled user held the global `admin` role (directly, via
+//   a group, or via a role implying admin; on any project, domain or the system) and, after it, none would.
+//
+// This covers "revoking the bootstrap admin's admin role on the admin project while it is the only admin"
+// and every equivalent route to the same end (removing the admin from the admins group, deleting that group,
+// deleting the admin role). The check runs inside the same transaction as the change, so the refusal rolls
+// the change back and concurrent changes cannot both pass it.
+
+export const LAST_ADMIN_MESSAGE =
+  'Refusing to remove the last admin role assignment: no enabled user would hold the admin role afterwards, ' +
+  'and the cloud could no longer be administered. Grant the admin role to another user first.';
+
+/** Enabled users who hold the global admin role anywhere (directly, by group, or through an implying role). */
+export async function adminHolders(db: IdentityDb): Promise<Set<string>> {
+  const roles = await db.selectFrom('identity_roles').select(['id', 'name', 'domain_id']).execute();
+  const granting = new Set(
+    roles.filter((r) => r.domain_id === GLOBAL_ROLE_DOMAIN && r.name.toLowerCase() === 'admin').map((r) => r.id),
+  );
+  if (granting.size === 0) return new Set();
+  const implied = await db.selectFrom('identity_implied_roles').selectAll().execute();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const r of implied) {
+      if (granting.has(r.implied_role_id) && !granting.has(r.prior_role_id)) {
+        granting.add(r.prior_role_id);
+        changed = true;
+      }
+    }
+  }
+  const rows = await db
+    .selectFrom('identity_assignments')
+    .select(['type', 'actor_id'])
+    .where('role_id', 'in', [...granting])
+    .execute();
+  const users = new Set(rows.filter((r) => r.type.startsWith('User')).map((r) => r.actor_id));
+  const groups = [...new Set(rows.filter((r) => r.type.startsWith('Group')).map((r) => r.actor_id))];
+  if (groups.length > 0) {
+    const members = await db.selectFrom('identity_group_members').select('user_id').where('group_id', 'in', groups).execute();
+    for (const m of members) users.add(m.user_id);
+  }
+  if (users.size === 0) return users;
+  const enabled = await db.selectFrom('identity_users').select('id').where('id', 'in', [...users]).where('enabled', '=', 1).execute();
+  return new Set(enabled.map((u) => u.id));
+}
+
+/** Runs a removal inside the caller's transaction and refuses it (403) if it removes the last admin. */
+export async function guardLastAdmin<T>(trx: IdentityTrx, change: () => Promise<T>): Promise<T> {
+  const before = (await adminHolders(trx)).size;
+  const result = await change();
+  if (before > 0 && (await adminHolders(trx)).size === 0) throw IdentityErrors.forbidden(LAST_ADMIN_MESSAGE);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Grants
+// ---------------------------------------------------------------------------------------------------------
+
+type ActorKind = 'user' | 'group';
+type TargetKind = 'project' | 'domain' | 'system';
+
+interface GrantKind {
+  actor: ActorKind;
+  target: TargetKind;
+  inherited: boolean;
+}
+
+function assignmentType(k: GrantKind): AssignmentType {
+  const a = k.actor === 'user' ? 'User' : 'Group';
+  const t = k.target === 'project' ? 'Project' : k.target === 'domain' ? 'Domain' : 'System';
+  return `${a}${t}` as AssignmentType;
+}
+
+const assignmentNotFound = (roleId: string, actorId: string, targetId: string) =>
+  new ApiError(
+    404,
+    'RoleAssignmentNotFound',
+    `Could not find role assignment with role: ${roleId}, user or group: ${actorId}, project, domain, or system: ${targetId}.`,
+  );
+
+interface GrantParams {
+  actorId: string;
+  targetId: string;
+  roleId?: string;
+}
+
+function grantParams(ctx: RouteContext, k: GrantKind): GrantParams {
+  const p = ctx.params;
+  return {
+    actorId: (k.actor === 'user' ? p['user_id'] : p['group_id'])!,
+    targetId: k.target === 'system' ? SYSTEM_TARGET : (k.target === 'project' ? p['project_id'] : p['domain_id'])!,
+    roleId: p['role_id'],
+  };
+}
+
+export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): Route[] {
+  const db = ix.db;
+
+  const findActor = async (k: GrantKind, id: string): Promise<UserRow | GroupRow | undefined> =>
+    k.actor === 'user' ? reader.findUser(id) : findGroup(db, id);
+  const getActor = async (k: GrantKind, id: string): Promise<UserRow | GroupRow> => {
+    const a = await findActor(k, id);
+    if (!a) throw IdentityErrors.notFound(k.actor, id);
+    return a;
+  };
+  const getTarget = async (k: GrantKind, id: string): Promise<ProjectRow | DomainRow | undefined> => {
+    if (k.target === 'project') return reader.getProject(id);
+    if (k.target === 'domain') return reader.getDomain(id);
+    return undefined;
+  };
+
+  /**
+   * The enforcement target, in the order Keystone builds it. The direct project, domain and system routes
+   * look the role, the actor (except on revoke) and the target up first and answer 404 before policy; the
+   * OS-INHERIT routes leave unknown entities out of the target and check existence after policy.
+   */
+  const grantTarget =
+    (k: GrantKind, op: 'check' | 'create' | 'revoke' | 'list') =>
+    async (ctx: RouteContext): Promise<Record<string, unknown>> => {
+      const { actorId, targetId, roleId } = grantParams(ctx, k);
+      const t: Record<string, unknown> = {};
+      const strict = !k.inherited;
+      const addTarget = async () => {
+        if (k.target === 'system') return;
+        if (strict) {
+          const row = await getTarget(k, targetId);
+          t[k.target] = k.target === 'project' ? projectTarget(row as ProjectRow) : domainTarget(row as DomainRow);
+        } else if (k.target === 'project') {
+          const row = await reader.findProject(targetId);
+          t['project'] = row ? projectTarget(row) : {};
+        } else {
+          const row = await reader.findDomain(targetId);
+          t['domain'] = row ? domainTarget(row) : {};
+        }
+      };
+      const addRole = async () => {
+        if (roleId === undefined) return;
+        if (strict) t['role'] = roleTarget(await getRole(db, roleId));
+        else {
+          const r = await findRole(db, roleId);
+          t['role'] = r ? roleTarget(r) : {};
+        }
+      };
+      const addActor = async () => {
+        const a = await findActor(k, actorId);
+        if (a) t[k.actor] = k.actor === 'user' ? userTarget(a as UserRow) : groupTarget(a as GroupRow);
+        else if (strict && op !== 'revoke') throw IdentityErrors.notFound(k.actor, actorId);
+        else if (!strict && op !== 'revoke') t[k.actor] = {};
+      };
+      if (k.target === 'domain' && strict) {
+        await addTarget();
+        await addRole();
+        await addActor();
+      } else {
+        await addRole();
+        await addActor();
+        await addTarget();
+      }
+      return t;
+    };
+
+  const rowOf = (k: GrantKind, g: GrantParams, roleId: string): AssignmentRow => ({
+    type: assignmentType(k),
+    actor_id: g.actorId,
+    target_id: g.targetId,
+    role_id: roleId,
+    inherited: k.inherited ? 1 : 0,
+  });
+
+  const findRow = (r: AssignmentRow, on: IdentityDb = db) =>
+    on
+      .selectFrom('identity_assignments')
+      .selectAll()
+      .where('type', '=', r.type)
+      .where('actor_id', '=', r.actor_id)
+      .where('target_id', '=', r.target_id)
+      .where('role_id', '=', r.role_id)
+      .where('inherited', '=', r.inherited)
+      .executeTakeFirst();
+
+  const create = (k: GrantKind) => async (ctx: RouteContext) => {
+    const g = grantParams(ctx, k);
+    const role = await getRole(db, g.roleId!);
+    const target = await getTarget(k, g.targetId);
+    await getActor(k, g.actorId);
+    if (role.domain_id !== GLOBAL_ROLE_DOMAIN) {
+      if (k.target === 'system') {
+        throw IdentityErrors.validation(
+          `Role ${role.id} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`,
+        );
+      }
+      if (k.target === 'project' && (target as ProjectRow).domain_id !== role.domain_id) {
+        throw new ApiError(
+          403,
+          'DomainSpecificRoleMismatch',
+          `Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`,
+        );
+      }
+      // Keystone checks only projects; a domain-specific role granted on another domain would never reach a
+      // token there either, so Monostack refuses it the same way.
+      if (k.target === 'domain' && g.targetId !== role.domain_id) {
+        throw new ApiError(
+          403,
+          'DomainSpecificRoleMismatch',
+          `Domain ${g.targetId} must be the domain of the role ${role.id} being assigned.`,
+        );
+      }
+    }
+    const row = rowOf(k, g, role.id);
+    await ix.write(async (trx, record) => {
+      // The v3 grant APIs are silent when the assignment already exists.
+      const res = await trx
+        .insertInto('identity_assignments')
+        .values(row)
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0n) > 0) {
+        record({ kind: 'role_assignment', id: assignmentKey(row), action: 'create', data: { ...row } });
+      }
+    });
+    return { status: 204 };
+  };
+
+  const check = (k: GrantKind) => async (ctx: RouteContext) => {
+    const g = grantParams(ctx, k);
+    if (k.target !== 'system') {
+      await getRole(db, g.roleId!);
+      await getTarget(k, g.targetId);
+    }
+    if (!(await findRow(rowOf(k, g, g.roleId!)))) throw assignmentNotFound(g.roleId!, g.actorId, g.targetId);
+    return { status: 204 };
+  };
+
+  const revoke = (k: GrantKind) => async (ctx: RouteContext) => {
+    const g = grantParams(ctx, k);
+    if (k.target !== 'system') await getRole(db, g.roleId!);
+    const row = rowOf(k, g, g.roleId!);
+    if (!(await findRow(row))) throw assignmentNotFound(g.roleId!, g.actorId, g.targetId);
+    await getTarget(k, g.targetId);
+    await ix.write(async (trx, record) => {
+      await guardLastAdmin(trx, async () => {
+        const res = await trx
+          .deleteFrom('identity_assignments')
+          .where('type', '=', row.type)
+          .where('actor_id', '=', row.actor_id)
+          .where('target_id', '=', row.target_id)
+          .where('role_id', '=', row.role_id)
+          .where('inherited', '=', row.inherited)
+          .executeTakeFirst();
+        if (Number(res.numDeletedRows) === 0) throw assignmentNotFound(row.role_id, row.actor_id, row.target_id);
+      });
+      record({ kind: 'role_assignment', id: assignmentKey(row), action: 'delete', data: { ...row } });
+    });
+    return { status: 204 };
+  };
+
+  const list = (k: GrantKind, path: (ctx: RouteContext) => string) => async (ctx: RouteContext) => {
+    const g = grantParams(ctx, k);
+    await getTarget(k, g.targetId);
+    const rows = await db
+      .selectFrom('identity_assignments')
+      .select('role_id')
+      .where('type', '=', assignmentType(k))
+      .where('actor_id', '=', g.actorId)
+      .where('target_id', '=', g.targetId)
+      .where('inherited', '=', k.inherited ? 1 : 0)
+      .execute();
+    const ids = [...new Set(rows.map((r) => r.role_id))];
+    const roles =
+      ids.length === 0 ? [] : await db.selectFrom('identity_roles').selectAll().where('id', 'in', ids).orderBy('name').execute();
+    const base = ctx.baseUrl();
+    return { body: collection(ix, ctx, 'roles', roles.map((r) => roleView(r, base)), path(ctx)) };
+  };
+
+  const routes: Route[] = [];
+  const p = (ctx: RouteContext, k: string) => ctx.params[k]!;
+
+  // Direct and inherited grants on projects and domains.
+  for (const target of ['project', 'domain'] as const) {
+    for (const actor of ['user', 'group'] as const) {
+      for (const inherited of [false, true]) {
+        const k: GrantKind = { actor, target, inherited };
+        const coll = `${target}s/:${target}_id/${actor}s/:${actor}_id/roles`;
+        const base = inherited ? `/v3/OS-INHERIT/${coll}` : `/v3/${coll}`;
+        const one = inherited ? `${base}/:role_id/inherited_to_projects` : `${base}/:role_id`;
+        routes.push(
+          { method: 'PUT', path: one, policy: 'identity:create_grant', target: grantTarget(k, 'create'), handler: create(k) },
+          {
+            method: ['GET', 'HEAD'],
+            path: one,
+            policy: 'identity:check_grant',
+            target: grantTarget(k, 'check'),
+            handler: check(k),
+          },
+          { method: 'DELETE', path: one, policy: 'identity:revoke_grant', target: grantTarget(k, 'revoke'), handler: revoke(k) },
+        );
+        // Keystone lists inherited grants for domains only.
+        if (!inherited || target === 'domain') {
+          const listPath = inherited ? `${base}/inherited_to_projects` : base;
+          const selfPath = (ctx: RouteContext) => {
+            const rel = `${target}s/${p(ctx, `${target}_id`)}/${actor}s/${p(ctx, `${actor}_id`)}/roles`;
+            return inherited ? `OS-INHERIT/${rel}/inherited_to_projects` : rel;
+          };
+          routes.push({
+            method: ['GET', 'HEAD'],
+            path: listPath,
+            policy: 'identity:list_grants',
+            target: grantTarget(k, 'list'),
+            handler: list(k, selfPath),
+          });
+        }
+      }
+    }
+  }
+
+  // System grants.
+  for (const actor of ['user', 'group'] as const) {
+    const k: GrantKind = { actor, target: 'system', inherited: false };
+    const base = `/v3/system/${actor}s/:${actor}_id/roles`;
+    routes.push(
+      {
+        method: ['GET', 'HEAD'],
+        path: base,
+        policy: `identity:list_system_grants_for_${actor}`,
+        target: grantTarget(k, 'list'),
+        handler: list(k, (ctx) => `system/${actor}s/${p(ctx, `${actor}_id`)}/roles`),
+      },
+      {
+        method: ['GET', 'HEAD'],
+        path: `${base}/:role_id`,
+        policy: `identity:check_system_grant_for_${actor}`,
+        target: grantTarget(k, 'check'),
+        handler: check(k),
+      },
+      {
+        method: 'PUT',
+        path: `${base}/:role_id`,
+        policy: `identity:create_system_grant_for_${actor}`,
+        target: grantTarget(k, 'create'),
+        handler: create(k),
+      },
+      {
+        method: 'DELETE',
+        path: `${base}/:role_id`,
+        policy: `identity:revoke_system_grant_for_${actor}`,
+        target: grantTarget(k, 'revoke'),
+        handler: revoke(k),
+      },
+    );
+  }
+
+  routes.push({
+    method: ['GET', 'HEAD'],
+    path: '/v3/role_assignments',
+    handler: (ctx) => listRoleAssignments(ix, reader, ctx),
+  });
+  return routes;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /v3/role_assignments
+// ---------------------------------------------------------------------------------------------------------
+
+/** One assignment as Keystone's assignment manager passes it around (before formatting). */
+interface Ref {
+  user_id?: string;
+  group_id?: string;
+  project_id?: string;
+  domain_id?: string;
+  system?: boolean;
+  role_id: string;
+  inherited?: boolean;
+  indirect?: { group_id?: string; project_id?: string; domain_id?: string; role_id?: string };
+}
+
+interface ListFilters {
+  roleId?: string;
+  userId?: string;
+  groupIds?: string[];
+  domainId?: string;
+  projectIds?: string[];
+  /** undefined: both inherited and direct. */
+  inherited?: boolean;
+}
+
+const USER_TYPES: AssignmentType[] = ['UserProject', 'UserDomain'];
+const GROUP_TYPES: AssignmentType[] = ['GroupProject', 'GroupDomain'];
+const PROJECT_TYPES: AssignmentType[] = ['UserProject', 'GroupProject'];
+const DOMAIN_TYPES: AssignmentType[] = ['UserDomain', 'GroupDomain'];
+
+function toRef(r: AssignmentRow): Ref {
+  const ref: Ref = { role_id: r.role_id };
+  if (r.type === 'UserProject' || r.type === 'UserDomain' || r.type === 'UserSystem') ref.user_id = r.actor_id;
+  else ref.group_id = r.actor_id;
+  if (r.type.endsWith('Project')) ref.project_id = r.target_id;
+  else if (r.type.endsWith('Domain')) ref.domain_id = r.target_id;
+  else ref.system = true;
+  if (r.inherited === 1) ref.inherited = true;
+  return ref;
+}
+
+function cloneRef(r: Ref): Ref {
+  const c: Ref = { ...r };
+  if (r.indirect) c.indirect = { ...r.indirect };
+  return c;
+}
+
+function refKey(r: Ref): string {
+  const i = r.indirect ?? {};
+  return JSON.stringify([
+    r.user_id,
+    r.group_id,
+    r.project_id,
+    r.domain_id,
+    r.system,
+    r.role_id,
+    r.inherited,
+    i.group_id,
+    i.project_id,
+    i.domain_id,
+    i.role_id,
+  ]);
+}
+
+class AssignmentLister {
+  readonly #ix: IdentityContext;
+  readonly #reader: IdentityReader;
+  readonly #members = new Map<string, string[]>();
+  readonly #subtrees = new Map<string, string[]>();
+  readonly #domainProjects = new Map<string, string[]>();
+
+  constructor(ix: IdentityContext, reader: IdentityReader) {
+    this.#ix = ix;
+    this.#reader = reader;
+  }
+
+  /** The assignment driver's list_role_assignments (project and domain assignments only). */
+  async driverList(f: ListFilters): Promise<Ref[]> {
+    const actorTypes = f.groupIds ? GROUP_TYPES : f.userId ? USER_TYPES : [];
+    const targetTypes = f.projectIds ? PROJECT_TYPES : f.domainId ? DOMAIN_TYPES : [];
+    let types: AssignmentType[];
+    if (actorTypes.length > 0 && targetTypes.length > 0) types = actorTypes.filter((t) => targetTypes.includes(t));
+    else types = actorTypes.length > 0 ? actorTypes : targetTypes.length > 0 ? targetTypes : [...USER_TYPES, ...GROUP_TYPES];
+    let q = this.#ix.db.selectFrom('identity_assignments').selectAll().where('type', 'in', types);
+    if (f.roleId) q = q.where('role_id', '=', f.roleId);
+    const actors = f.groupIds ?? (f.userId ? [f.userId] : undefined);
+    if (actors) q = q.where('actor_id', 'in', actors);
+    const targets = f.projectIds ?? (f.domainId ? [f.domainId] : undefined);
+    if (targets) q = q.where('target_id', 'in', targets);
+    if (f.inherited !== undefined) q = q.where('inherited', '=', f.inherited ? 1 : 0);
+    const rows = await q.execute();
+    return rows.map(toRef);
+  }
+
+  async systemList(roleId: string | undefined, userId: string | undefined, groupId: string | undefined): Promise<Ref[]> {
+    let q = this.#ix.db.selectFrom('identity_assignments').selectAll().where('target_id', '=', SYSTEM_TARGET);
+    if (userId) q = q.where('actor_id', '=', userId).where('type', '=', 'UserSystem');
+    else if (groupId) q = q.where('actor_id', '=', groupId).where('type', '=', 'GroupSystem');
+    else q = q.where('type', 'in', ['UserSystem', 'GroupSystem'] as AssignmentType[]);
+    if (roleId) q = q.where('role_id', '=', roleId);
+    return (await q.execute()).map(toRef);
+  }
+
+  async members(groupId: string): Promise<string[]> {
+    let m = this.#members.get(groupId);
+    if (!m) {
+      const rows = await this.#ix.db
+        .selectFrom('identity_group_members')
+        .innerJoin('identity_users', 'identity_users.id', 'identity_group_members.user_id')
+        .select('identity_group_members.user_id')
+        .where('identity_group_members.group_id', '=', groupId)
+        .execute();
+      m = rows.map((r) => r.user_id);
+      this.#members.set(groupId, m);
+    }
+    return m;
+  }
+
+  /** list_projects_in_subtree: every descendant, not the project itself. */
+  async subtree(projectId: string): Promise<string[]> {
+    let s = this.#subtrees.get(projectId);
+    if (!s) {
+      s = (await this.#reader.projectDescendants(projectId)).map((p) => p.id);
+      this.#subtrees.set(projectId, s);
+    }
+    return s;
+  }
+
+  async projectsInDomain(domainId: string): Promise<string[]> {
+    let s = this.#domainProjects.get(domainId);
+    if (!s) {
+      const rows = await this.#ix.db.selectFrom('identity_projects').select('id').where('domain_id', '=', domainId).execute();
+      s = rows.map((r) => r.id);
+      this.#domainProjects.set(domainId, s);
+    }
+    return s;
+  }
+
+  async direct(
+    roleId: string | undefined,
+    userId: string | undefined,
+    groupId: string | undefined,
+    system: boolean,
+    domainId: string | undefined,
+    projectId: string | undefined,
+    subtreeIds: string[] | undefined,
+    inherited: boolean | undefined,
+  ): Promise<Ref[]> {
+    const out: Ref[] = [];
+    if (!system) {
+      out.push(
+        ...(await this.driverList({
+          roleId,
+          userId,
+          groupIds: groupId ? [groupId] : undefined,
+          domainId,
+          projectIds: projectId ? [...(subtreeIds ?? []), projectId] : undefined,
+          inherited,
+        })),
+      );
+    }
+    if (system || (!projectId && !domainId)) out.push(...(await this.systemList(roleId, userId, groupId)));
+    return out;
+  }
+
+  async #forActor(
+    inherited: boolean | undefined,
+    userId: string | undefined,
+    groupIds: string[] | undefined,
+    projectId: string | undefined,
+    subtreeIds: string[] | undefined,
+    domainId: string | undefined,
+  ): Promise<Ref[]> {
+    const hasSubtree = subtreeIds !== undefined && subtreeIds.length > 0;
+    const ofInterest = projectId ? (hasSubtree ? [...subtreeIds, projectId] : [projectId]) : undefined;
+    const direct =
+      inherited !== true
+        ? await this.driverList({ domainId, projectIds: ofInterest, userId, groupIds, inherited: false })
+        : [];
+    const inheritedRefs: Ref[] = [];
+    if (inherited !== false) {
+      if (projectId) {
+        const project = await this.#reader.getProject(projectId);
+        inheritedRefs.push(...(await this.driverList({ domainId: project.domain_id, userId, groupIds, inherited: true })));
+        const sources = (await this.#reader.projectAncestors(project)).map((a) => a.id);
+        if (hasSubtree) sources.push(...ofInterest!);
+        if (sources.length > 0) {
+          inheritedRefs.push(...(await this.driverList({ projectIds: sources, userId, groupIds, inherited: true })));
+        }
+      } else {
+        inheritedRefs.push(...(await this.driverList({ userId, groupIds, inherited: true })));
+      }
+    }
+    return [...direct, ...inheritedRefs];
+  }
+
+  async #expandGroup(ref: Ref, userId: string | undefined): Promise<Ref[]> {
+    const users = userId ? [userId] : await this.members(ref.group_id!);
+    return users.map((u) => {
+      const r = cloneRef(ref);
+      r.user_id = u;
+      r.indirect = { ...r.indirect, group_id: ref.group_id! };
+      delete r.group_id;
+      return r;
+    });
+  }
+
+  async #expandInherited(ref: Ref, userId: string | undefined, projectId: string | undefined, subtreeIds: string[] | undefined) {
+    let projectIds: string[];
+    if (projectId) {
+      projectIds = [projectId];
+      if (subtreeIds && subtreeIds.length > 0) {
+        projectIds.push(...subtreeIds);
+        if (ref.project_id && projectIds.includes(ref.project_id)) projectIds = await this.subtree(ref.project_id);
+      }
+    } else if (ref.domain_id) {
+      projectIds = await this.projectsInDomain(ref.domain_id);
+    } else {
+      projectIds = await this.subtree(ref.project_id!);
+    }
+    const onProject = (base: Ref, pid: string): Ref => {
+      const r = cloneRef(base);
+      r.indirect = { ...r.indirect };
+      if (base.project_id) r.indirect.project_id = base.project_id;
+      else r.indirect.domain_id = base.domain_id!;
+      delete r.domain_id;
+      r.project_id = pid;
+      delete r.inherited;
+      return r;
+    };
+    const out: Ref[] = [];
+    const bases = ref.group_id ? await this.#expandGroup(ref, userId) : [ref];
+    for (const b of bases) for (const pid of projectIds) out.push(onProject(b, pid));
+    return out;
+  }
+
+  async #expand(ref: Ref, userId: string | undefined, projectId: string | undefined, subtreeIds: string[] | undefined) {
+    if (ref.inherited) return this.#expandInherited(ref, userId, projectId, subtreeIds);
+    if (ref.group_id) return this.#expandGroup(ref, userId);
+    return [ref];
+  }
+
+  /** add_implied_roles: one more entry per implied role, its prior role recorded as indirect.role_id. */
+  async #addImplied(refs: Ref[]): Promise<Ref[]> {
+    const imp = await this.#reader.implications();
+    const results = [...refs];
+    const seen = new Set(refs.map(refKey));
+    const stack = [...refs];
+    const checked = new Set<string>();
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      checked.add(refKey(next));
+      for (const implied of imp.get(next.role_id) ?? []) {
+        const r = cloneRef(next);
+        r.role_id = implied;
+        r.indirect = { ...r.indirect, role_id: next.role_id };
+        const key = refKey(r);
+        if (checked.has(key) || seen.has(key)) continue;
+        seen.add(key);
+        results.push(r);
+        stack.push(r);
+      }
+    }
+    return results;
+  }
+
+  async effective(
+    roleId: string | undefined,
+    userId: string | undefined,
+    groupId: string | undefined,
+    domainId: string | undefined,
+    projectId: string | undefined,
+    subtreeIds: string[] | undefined,
+    inheritedIn: boolean | undefined,
+  ): Promise<Ref[]> {
+    if (groupId || (domainId && inheritedIn)) return [];
+    const inherited = domainId ? false : inheritedIn;
+    const direct = await this.#forActor(inherited, userId, undefined, projectId, subtreeIds, domainId);
+    let fromGroups: Ref[] = [];
+    if (userId) {
+      const groups = await this.#reader.groupIdsOf(userId);
+      if (groups.length > 0) fromGroups = await this.#forActor(inherited, undefined, groups, projectId, subtreeIds, domainId);
+    }
+    let refs: Ref[] = [];
+    for (const r of [...direct, ...fromGroups]) refs.push(...(await this.#expand(r, userId, projectId, subtreeIds)));
+    refs = await this.#addImplied(refs);
+    // Domain-specific roles only infer other roles; they never appear in effective listings (or tokens).
+    const roles = await this.#reader.roles();
+    refs = refs.filter((r) => roles.get(r.role_id)?.domain_id === GLOBAL_ROLE_DOMAIN);
+    if (roleId) refs = refs.filter((r) => r.role_id === roleId);
+    return refs;
+  }
+}
+
+interface Names {
+  user?: Record<string, unknown>;
+  group?: Record<string, unknown>;
+  project?: Record<string, unknown>;
+  domain?: Record<string, unknown>;
+  role?: Record<string, unknown>;
+}
+
+async function namesFor(ix: IdentityContext, reader: IdentityReader, refs: Ref[]): Promise<Map<Ref, Names>> {
+  const domains = new Map<string, string>();
+  const domainName = async (id: string): Promise<string> => {
+    if (!domains.has(id)) domains.set(id, (await reader.findDomain(id))?.name ?? '');
+    return domains.get(id)!;
+  };
+  const users = new Map<string, UserRow | undefined>();
+  const groups = new Map<string, GroupRow | undefined>();
+  const projects = new Map<string, ProjectRow | undefined>();
+  const roles = await reader.roles();
+  const out = new Map<Ref, Names>();
+  for (const r of refs) {
+    const n: Names = {};
+    if (r.user_id) {
+      if (!users.has(r.user_id)) users.set(r.user_id, await reader.findUser(r.user_id));
+      const u = users.get(r.user_id);
+      n.user = u
+        ? { id: u.id, name: u.name, domain: { id: u.domain_id, name: await domainName(u.domain_id) } }
+        : { id: r.user_id, name: '', domain: { id: '', name: '' } };
+    }
+    if (r.group_id) {
+      if (!groups.has(r.group_id)) groups.set(r.group_id, await findGroup(ix.db, r.group_id));
+      const g = groups.get(r.group_id);
+      n.group = g
+        ? { id: g.id, name: g.name, domain: { id: g.domain_id, name: await domainName(g.domain_id) } }
+        : { id: r.group_id, name: '', domain: { id: '', name: '' } };
+    }
+    if (r.project_id) {
+      if (!projects.has(r.project_id)) projects.set(r.project_id, await reader.findProject(r.project_id));
+      const p = projects.get(r.project_id);
+      n.project = p
+        ? { id: p.id, name: p.name, domain: { id: p.domain_id, name: await domainName(p.domain_id) } }
+        : { id: r.project_id, name: '', domain: { id: '', name: '' } };
+    }
+    if (r.domain_id) n.domain = { id: r.domain_id, name: await domainName(r.domain_id) };
+    const role = roles.get(r.role_id);
+    n.role = { id: r.role_id, name: role?.name ?? '' };
+    if (role && role.domain_id !== GLOBAL_ROLE_DOMAIN) {
+      n.role['domain'] = { id: role.domain_id, name: await domainName(role.domain_id) };
+    }
+    out.set(r, n);
+  }
+  return out;
+}
+
+/** Keystone's RoleAssignmentsResource._format_entity. */
+function formatRef(r: Ref, base: string, names: Names | undefined): Record<string, unknown> {
+  const url = (path: string) => `${base}/v3${path}`;
+  const links: Record<string, string> = {};
+  const entity: Record<string, unknown> = { links };
+  let link = '';
+  let inheritedAssignment = r.inherited === true;
+  let scope: Record<string, unknown> = {};
+  if (r.project_id) {
+    scope = { project: names?.project ?? { id: r.project_id } };
+    if (r.indirect?.domain_id) {
+      inheritedAssignment = true;
+      link = `/domains/${r.indirect.domain_id}`;
+    } else if (r.indirect?.project_id) {
+      inheritedAssignment = true;
+      link = `/projects/${r.indirect.project_id}`;
+    } else {
+      link = `/projects/${r.project_id}`;
+    }
+  } else if (r.domain_id) {
+    scope = { domain: names?.domain ?? { id: r.domain_id } };
+    link = `/domains/${r.domain_id}`;
+  } else if (r.system) {
+    link = '/system';
+    scope = { system: { all: true } };
+  }
+  entity['scope'] = scope;
+  if (r.user_id) {
+    entity['user'] = names?.user ?? { id: r.user_id };
+    if (r.indirect?.group_id) {
+      links['membership'] = url(`/groups/${r.indirect.group_id}/users/${r.user_id}`);
+      link += `/groups/${r.indirect.group_id}`;
+    } else {
+      link += `/users/${r.user_id}`;
+    }
+  } else if (r.group_id) {
+    entity['group'] = names?.group ?? { id: r.group_id };
+    link += `/groups/${r.group_id}`;
+  }
+  entity['role'] = names?.role ?? { id: r.role_id };
+  let priorRoleLink = '';
+  if (r.indirect?.role_id) {
+    link += `/roles/${r.indirect.role_id}`;
+    // Keystone's own (odd) spelling of this link, kept for compatibility.
+    priorRoleLink = `/prior_role/${r.role_id}/implies/${r.indirect.role_id}`;
+  } else {
+    link += `/roles/${r.role_id}`;
+  }
+  if (inheritedAssignment) {
+    scope['OS-INHERIT:inherited_to'] = 'projects';
+    link = `/OS-INHERIT${link}/inherited_to_projects`;
+  }
+  links['assignment'] = url(link);
+  if (priorRoleLink) links['prior_role'] = url(priorRoleLink);
+  return entity;
+}
+
+async function listRoleAssignments(ix: IdentityContext, reader: IdentityReader, ctx: RouteContext) {
+  const q = ctx.query;
+  const a = ctx.requireAuth();
+  const arg = (name: string) => queryFirst(q, name);
+  const includeSubtree = queryFlag(q, 'include_subtree');
+  if (includeSubtree) {
+    const pid = arg('scope.project.id');
+    const target = pid ? { project: projectTarget(await reader.getProject(pid)) } : {};
+    ctx.authorize('identity:list_role_assignments_for_tree', target);
+    if (!pid) throw IdentityErrors.validation('scope.project.id must be specified if include_subtree is also specified');
+  } else {
+    ctx.authorize('identity:list_role_assignments', a.domainId ? { domain_id: a.domainId } : {});
+  }
+
+  if (arg('scope.domain.id') && arg('scope.project.id')) throw IdentityErrors.validation('Specify a domain or project, not both');
+  if (arg('scope.domain.id') && arg('scope.system')) throw IdentityErrors.validation('Specify system or domain, not both');
+  if (arg('scope.project.id') && arg('scope.system')) throw IdentityErrors.validation('Specify system or project, not both');
+  if (arg('user.id') && arg('group.id')) throw IdentityErrors.validation('Specify a user or group, not both');
+  const effective = queryFlag(q, 'effective');
+  const inherited = 'scope.OS-INHERIT:inherited_to' in q ? arg('scope.OS-INHERIT:inherited_to') === 'projects' : undefined;
+  if (effective) {
+    if (arg('group.id')) {
+      throw IdentityErrors.validation('Combining effective and group filter will always result in an empty list.');
+    }
+    if (inherited && arg('scope.domain.id')) {
+      throw IdentityErrors.validation(
+        'Combining effective, domain and inherited filters will always result in an empty list.',
+      );
+    }
+  }
+  const includeNames = queryFlag(q, 'include_names');
+  const roleId = arg('role.id') || undefined;
+  const userId = arg('user.id') || undefined;
+  const groupId = arg('group.id') || undefined;
+  const domainId = arg('scope.domain.id') || undefined;
+  const projectId = arg('scope.project.id') || undefined;
+  const system = arg('scope.system') === 'all';
+
+  const lister = new AssignmentLister(ix, reader);
+  const subtreeIds = projectId && includeSubtree ? await lister.subtree(projectId) : undefined;
+  let refs = effective
+    ? await lister.effective(roleId, userId, groupId, domainId, projectId, subtreeIds, inherited)
+    : await lister.direct(roleId, userId, groupId, system, domainId, projectId, subtreeIds, inherited);
+
+  // A domain-scoped caller sees only assignments within its domain.
+  if (a.domainId && !includeSubtree) {
+    const inDomain: Ref[] = [];
+    for (const r of refs) {
+      if (r.domain_id === a.domainId) inDomain.push(r);
+      else if (r.project_id && (await reader.findProject(r.project_id))?.domain_id === a.domainId) inDomain.push(r);
+    }
+    refs = inDomain;
+  }
+
+  const names = includeNames ? await namesFor(ix, reader, refs) : undefined;
+  const base = ctx.baseUrl();
+  const items = refs.map((r) => formatRef(r, base, names?.get(r)));
+  return { body: listBody('role_assignments', items, base, 'role_assignments', rawQuery(ctx)) };
+}
