@@ -67,7 +67,8 @@ describe('openstack CLI acceptance (identity)', { skip: process.env['CI'] === 't
     assert.equal(user['name'], 'cli-user');
     const group = await json('group', 'create', 'cli-group', '--domain', 'cli-domain');
     await admin('group', 'add', 'user', '--group-domain', 'cli-domain', '--user-domain', 'cli-domain', 'cli-group', 'cli-user');
-    assert.match(await admin('group', 'contains', 'user', '--group-domain', 'cli-domain', '--user-domain', 'cli-domain', 'cli-group', 'cli-user'), /is in group/);
+    const contains = await admin('group', 'contains', 'user', '--group-domain', 'cli-domain', '--user-domain', 'cli-domain', 'cli-group', 'cli-user');
+    assert.match(contains, /^cli-user in group cli-group/);
     const role = await json('role', 'create', 'cli-role');
     await admin('role', 'add', '--project', proj['id'] as string, '--user', user['id'] as string, 'cli-role');
     await admin('role', 'add', '--project', proj['id'] as string, '--user', user['id'] as string, 'member');

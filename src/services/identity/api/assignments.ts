@@ -163,7 +163,11 @@ export const projectTarget = (p: ProjectRow): Record<string, unknown> => ({
   enabled: p.enabled === 1,
   is_domain: false,
 });
-export const domainTarget = (d: DomainRow): Record<string, unknown> => ({ id: d.id, name: d.name, enabled: d.enabled === 1 });
+export const domainTarget = (d: DomainRow): Record<string, unknown> => ({
+  id: d.id,
+  name: d.name,
+  enabled: d.enabled === 1,
+});
 
 export async function findGroup(db: IdentityDb, id: string): Promise<GroupRow | undefined> {
   return db.selectFrom('identity_groups').selectAll().where('id', '=', id).executeTakeFirst();
@@ -183,7 +187,11 @@ export async function getRole(db: IdentityDb, id: string): Promise<RoleRow> {
 }
 
 /** Records that invalidates every token a user holds (Keystone's persist_revocation_event_for_user). */
-export async function revokeUserTokens(ix: IdentityContext, trx: IdentityTrx, userIds: Iterable<string>): Promise<void> {
+export async function revokeUserTokens(
+  ix: IdentityContext,
+  trx: IdentityTrx,
+  userIds: Iterable<string>,
+): Promise<void> {
   for (const userId of new Set(userIds)) {
     await trx
       .insertInto('identity_revocation_events')
@@ -230,7 +238,9 @@ export const LAST_ADMIN_MESSAGE =
 export async function adminHolders(db: IdentityDb): Promise<Set<string>> {
   const roles = await db.selectFrom('identity_roles').select(['id', 'name', 'domain_id']).execute();
   const granting = new Set(
-    roles.filter((r) => r.domain_id === GLOBAL_ROLE_DOMAIN && r.name.toLowerCase() === 'admin').map((r) => r.id),
+    roles
+      .filter((r) => r.domain_id === GLOBAL_ROLE_DOMAIN && r.name.toLowerCase() === 'admin')
+      .map((r) => r.id),
   );
   if (granting.size === 0) return new Set();
   const implied = await db.selectFrom('identity_implied_roles').selectAll().execute();
@@ -251,11 +261,20 @@ export async function adminHolders(db: IdentityDb): Promise<Set<string>> {
   const users = new Set(rows.filter((r) => r.type.startsWith('User')).map((r) => r.actor_id));
   const groups = [...new Set(rows.filter((r) => r.type.startsWith('Group')).map((r) => r.actor_id))];
   if (groups.length > 0) {
-    const members = await db.selectFrom('identity_group_members').select('user_id').where('group_id', 'in', groups).execute();
+    const members = await db
+      .selectFrom('identity_group_members')
+      .select('user_id')
+      .where('group_id', 'in', groups)
+      .execute();
     for (const m of members) users.add(m.user_id);
   }
   if (users.size === 0) return users;
-  const enabled = await db.selectFrom('identity_users').select('id').where('id', 'in', [...users]).where('enabled', '=', 1).execute();
+  const enabled = await db
+    .selectFrom('identity_users')
+    .select('id')
+    .where('id', 'in', [...users])
+    .where('enabled', '=', 1)
+    .execute();
   return new Set(enabled.map((u) => u.id));
 }
 
@@ -303,7 +322,8 @@ function grantParams(ctx: RouteContext, k: GrantKind): GrantParams {
   const p = ctx.params;
   return {
     actorId: (k.actor === 'user' ? p['user_id'] : p['group_id'])!,
-    targetId: k.target === 'system' ? SYSTEM_TARGET : (k.target === 'project' ? p['project_id'] : p['domain_id'])!,
+    targetId:
+      k.target === 'system' ? SYSTEM_TARGET : (k.target === 'project' ? p['project_id'] : p['domain_id'])!,
     roleId: p['role_id'],
   };
 }
@@ -311,16 +331,24 @@ function grantParams(ctx: RouteContext, k: GrantKind): GrantParams {
 export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): Route[] {
   const db = ix.db;
 
-  const findActor = async (k: GrantKind, id: string): Promise<UserRow | GroupRow | undefined> =>
-    k.actor === 'user' ? reader.findUser(id) : findGroup(db, id);
-  const getActor = async (k: GrantKind, id: string): Promise<UserRow | GroupRow> => {
-    const a = await findActor(k, id);
+  const findActor = async (
+    k: GrantKind,
+    id: string,
+    on: IdentityDb = db,
+  ): Promise<UserRow | GroupRow | undefined> =>
+    k.actor === 'user' ? reader.findUser(id, on) : findGroup(on, id);
+  const getActor = async (k: GrantKind, id: string, on: IdentityDb = db): Promise<UserRow | GroupRow> => {
+    const a = await findActor(k, id, on);
     if (!a) throw IdentityErrors.notFound(k.actor, id);
     return a;
   };
-  const getTarget = async (k: GrantKind, id: string): Promise<ProjectRow | DomainRow | undefined> => {
-    if (k.target === 'project') return reader.getProject(id);
-    if (k.target === 'domain') return reader.getDomain(id);
+  const getTarget = async (
+    k: GrantKind,
+    id: string,
+    on: IdentityDb = db,
+  ): Promise<ProjectRow | DomainRow | undefined> => {
+    if (k.target === 'project') return reader.getProject(id, on);
+    if (k.target === 'domain') return reader.getDomain(id, on);
     return undefined;
   };
 
@@ -339,7 +367,8 @@ export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): R
         if (k.target === 'system') return;
         if (strict) {
           const row = await getTarget(k, targetId);
-          t[k.target] = k.target === 'project' ? projectTarget(row as ProjectRow) : domainTarget(row as DomainRow);
+          t[k.target] =
+            k.target === 'project' ? projectTarget(row as ProjectRow) : domainTarget(row as DomainRow);
         } else if (k.target === 'project') {
           const row = await reader.findProject(targetId);
           t['project'] = row ? projectTarget(row) : {};
@@ -395,34 +424,35 @@ export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): R
 
   const create = (k: GrantKind) => async (ctx: RouteContext) => {
     const g = grantParams(ctx, k);
-    const role = await getRole(db, g.roleId!);
-    const target = await getTarget(k, g.targetId);
-    await getActor(k, g.actorId);
-    if (role.domain_id !== GLOBAL_ROLE_DOMAIN) {
-      if (k.target === 'system') {
-        throw IdentityErrors.validation(
-          `Role ${role.id} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`,
-        );
-      }
-      if (k.target === 'project' && (target as ProjectRow).domain_id !== role.domain_id) {
-        throw new ApiError(
-          403,
-          'DomainSpecificRoleMismatch',
-          `Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`,
-        );
-      }
-      // Keystone checks only projects; a domain-specific role granted on another domain would never reach a
-      // token there either, so Monostack refuses it the same way.
-      if (k.target === 'domain' && g.targetId !== role.domain_id) {
-        throw new ApiError(
-          403,
-          'DomainSpecificRoleMismatch',
-          `Domain ${g.targetId} must be the domain of the role ${role.id} being assigned.`,
-        );
-      }
-    }
-    const row = rowOf(k, g, role.id);
+    // Every check runs in the write's transaction, so a concurrent delete cannot leave a dangling assignment.
     await ix.write(async (trx, record) => {
+      const role = await getRole(trx, g.roleId!);
+      const target = await getTarget(k, g.targetId, trx);
+      await getActor(k, g.actorId, trx);
+      if (role.domain_id !== GLOBAL_ROLE_DOMAIN) {
+        if (k.target === 'system') {
+          throw IdentityErrors.validation(
+            `Role ${role.id} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`,
+          );
+        }
+        if (k.target === 'project' && (target as ProjectRow).domain_id !== role.domain_id) {
+          throw new ApiError(
+            403,
+            'DomainSpecificRoleMismatch',
+            `Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`,
+          );
+        }
+        // Keystone checks only projects; a domain-specific role granted on another domain would never reach a
+        // token there either, so Monostack refuses it the same way.
+        if (k.target === 'domain' && g.targetId !== role.domain_id) {
+          throw new ApiError(
+            403,
+            'DomainSpecificRoleMismatch',
+            `Domain ${g.targetId} must be the domain of the role ${role.id} being assigned.`,
+          );
+        }
+      }
+      const row = rowOf(k, g, role.id);
       // The v3 grant APIs are silent when the assignment already exists.
       const res = await trx
         .insertInto('identity_assignments')
@@ -462,7 +492,8 @@ export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): R
           .where('role_id', '=', row.role_id)
           .where('inherited', '=', row.inherited)
           .executeTakeFirst();
-        if (Number(res.numDeletedRows) === 0) throw assignmentNotFound(row.role_id, row.actor_id, row.target_id);
+        if (Number(res.numDeletedRows) === 0)
+          throw assignmentNotFound(row.role_id, row.actor_id, row.target_id);
       });
       record({ kind: 'role_assignment', id: assignmentKey(row), action: 'delete', data: { ...row } });
     });
@@ -482,9 +513,19 @@ export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): R
       .execute();
     const ids = [...new Set(rows.map((r) => r.role_id))];
     const roles =
-      ids.length === 0 ? [] : await db.selectFrom('identity_roles').selectAll().where('id', 'in', ids).orderBy('name').execute();
+      ids.length === 0
+        ? []
+        : await db.selectFrom('identity_roles').selectAll().where('id', 'in', ids).orderBy('name').execute();
     const base = ctx.baseUrl();
-    return { body: collection(ix, ctx, 'roles', roles.map((r) => roleView(r, base)), path(ctx)) };
+    return {
+      body: collection(
+        ix,
+        ctx,
+        'roles',
+        roles.map((r) => roleView(r, base)),
+        path(ctx),
+      ),
+    };
   };
 
   const routes: Route[] = [];
@@ -499,7 +540,13 @@ export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): R
         const base = inherited ? `/v3/OS-INHERIT/${coll}` : `/v3/${coll}`;
         const one = inherited ? `${base}/:role_id/inherited_to_projects` : `${base}/:role_id`;
         routes.push(
-          { method: 'PUT', path: one, policy: 'identity:create_grant', target: grantTarget(k, 'create'), handler: create(k) },
+          {
+            method: 'PUT',
+            path: one,
+            policy: 'identity:create_grant',
+            target: grantTarget(k, 'create'),
+            handler: create(k),
+          },
           {
             method: ['GET', 'HEAD'],
             path: one,
@@ -507,7 +554,13 @@ export function assignmentRoutes(ix: IdentityContext, reader: IdentityReader): R
             target: grantTarget(k, 'check'),
             handler: check(k),
           },
-          { method: 'DELETE', path: one, policy: 'identity:revoke_grant', target: grantTarget(k, 'revoke'), handler: revoke(k) },
+          {
+            method: 'DELETE',
+            path: one,
+            policy: 'identity:revoke_grant',
+            target: grantTarget(k, 'revoke'),
+            handler: revoke(k),
+          },
         );
         // Keystone lists inherited grants for domains only.
         if (!inherited || target === 'domain') {
@@ -605,7 +658,8 @@ const DOMAIN_TYPES: AssignmentType[] = ['UserDomain', 'GroupDomain'];
 
 function toRef(r: AssignmentRow): Ref {
   const ref: Ref = { role_id: r.role_id };
-  if (r.type === 'UserProject' || r.type === 'UserDomain' || r.type === 'UserSystem') ref.user_id = r.actor_id;
+  if (r.type === 'UserProject' || r.type === 'UserDomain' || r.type === 'UserSystem')
+    ref.user_id = r.actor_id;
   else ref.group_id = r.actor_id;
   if (r.type.endsWith('Project')) ref.project_id = r.target_id;
   else if (r.type.endsWith('Domain')) ref.domain_id = r.target_id;
@@ -654,8 +708,15 @@ class AssignmentLister {
     const actorTypes = f.groupIds ? GROUP_TYPES : f.userId ? USER_TYPES : [];
     const targetTypes = f.projectIds ? PROJECT_TYPES : f.domainId ? DOMAIN_TYPES : [];
     let types: AssignmentType[];
-    if (actorTypes.length > 0 && targetTypes.length > 0) types = actorTypes.filter((t) => targetTypes.includes(t));
-    else types = actorTypes.length > 0 ? actorTypes : targetTypes.length > 0 ? targetTypes : [...USER_TYPES, ...GROUP_TYPES];
+    if (actorTypes.length > 0 && targetTypes.length > 0)
+      types = actorTypes.filter((t) => targetTypes.includes(t));
+    else
+      types =
+        actorTypes.length > 0
+          ? actorTypes
+          : targetTypes.length > 0
+            ? targetTypes
+            : [...USER_TYPES, ...GROUP_TYPES];
     let q = this.#ix.db.selectFrom('identity_assignments').selectAll().where('type', 'in', types);
     if (f.roleId) q = q.where('role_id', '=', f.roleId);
     const actors = f.groupIds ?? (f.userId ? [f.userId] : undefined);
@@ -667,7 +728,11 @@ class AssignmentLister {
     return rows.map(toRef);
   }
 
-  async systemList(roleId: string | undefined, userId: string | undefined, groupId: string | undefined): Promise<Ref[]> {
+  async systemList(
+    roleId: string | undefined,
+    userId: string | undefined,
+    groupId: string | undefined,
+  ): Promise<Ref[]> {
     let q = this.#ix.db.selectFrom('identity_assignments').selectAll().where('target_id', '=', SYSTEM_TARGET);
     if (userId) q = q.where('actor_id', '=', userId).where('type', '=', 'UserSystem');
     else if (groupId) q = q.where('actor_id', '=', groupId).where('type', '=', 'GroupSystem');
@@ -704,7 +769,11 @@ class AssignmentLister {
   async projectsInDomain(domainId: string): Promise<string[]> {
     let s = this.#domainProjects.get(domainId);
     if (!s) {
-      const rows = await this.#ix.db.selectFrom('identity_projects').select('id').where('domain_id', '=', domainId).execute();
+      const rows = await this.#ix.db
+        .selectFrom('identity_projects')
+        .select('id')
+        .where('domain_id', '=', domainId)
+        .execute();
       s = rows.map((r) => r.id);
       this.#domainProjects.set(domainId, s);
     }
@@ -756,11 +825,15 @@ class AssignmentLister {
     if (inherited !== false) {
       if (projectId) {
         const project = await this.#reader.getProject(projectId);
-        inheritedRefs.push(...(await this.driverList({ domainId: project.domain_id, userId, groupIds, inherited: true })));
+        inheritedRefs.push(
+          ...(await this.driverList({ domainId: project.domain_id, userId, groupIds, inherited: true })),
+        );
         const sources = (await this.#reader.projectAncestors(project)).map((a) => a.id);
         if (hasSubtree) sources.push(...ofInterest!);
         if (sources.length > 0) {
-          inheritedRefs.push(...(await this.driverList({ projectIds: sources, userId, groupIds, inherited: true })));
+          inheritedRefs.push(
+            ...(await this.driverList({ projectIds: sources, userId, groupIds, inherited: true })),
+          );
         }
       } else {
         inheritedRefs.push(...(await this.driverList({ userId, groupIds, inherited: true })));
@@ -780,13 +853,19 @@ class AssignmentLister {
     });
   }
 
-  async #expandInherited(ref: Ref, userId: string | undefined, projectId: string | undefined, subtreeIds: string[] | undefined) {
+  async #expandInherited(
+    ref: Ref,
+    userId: string | undefined,
+    projectId: string | undefined,
+    subtreeIds: string[] | undefined,
+  ) {
     let projectIds: string[];
     if (projectId) {
       projectIds = [projectId];
       if (subtreeIds && subtreeIds.length > 0) {
         projectIds.push(...subtreeIds);
-        if (ref.project_id && projectIds.includes(ref.project_id)) projectIds = await this.subtree(ref.project_id);
+        if (ref.project_id && projectIds.includes(ref.project_id))
+          projectIds = await this.subtree(ref.project_id);
       }
     } else if (ref.domain_id) {
       projectIds = await this.projectsInDomain(ref.domain_id);
@@ -809,7 +888,12 @@ class AssignmentLister {
     return out;
   }
 
-  async #expand(ref: Ref, userId: string | undefined, projectId: string | undefined, subtreeIds: string[] | undefined) {
+  async #expand(
+    ref: Ref,
+    userId: string | undefined,
+    projectId: string | undefined,
+    subtreeIds: string[] | undefined,
+  ) {
     if (ref.inherited) return this.#expandInherited(ref, userId, projectId, subtreeIds);
     if (ref.group_id) return this.#expandGroup(ref, userId);
     return [ref];
@@ -854,10 +938,12 @@ class AssignmentLister {
     let fromGroups: Ref[] = [];
     if (userId) {
       const groups = await this.#reader.groupIdsOf(userId);
-      if (groups.length > 0) fromGroups = await this.#forActor(inherited, undefined, groups, projectId, subtreeIds, domainId);
+      if (groups.length > 0)
+        fromGroups = await this.#forActor(inherited, undefined, groups, projectId, subtreeIds, domainId);
     }
     let refs: Ref[] = [];
-    for (const r of [...direct, ...fromGroups]) refs.push(...(await this.#expand(r, userId, projectId, subtreeIds)));
+    for (const r of [...direct, ...fromGroups])
+      refs.push(...(await this.#expand(r, userId, projectId, subtreeIds)));
     refs = await this.#addImplied(refs);
     // Domain-specific roles only infer other roles; they never appear in effective listings (or tokens).
     const roles = await this.#reader.roles();
@@ -986,20 +1072,29 @@ async function listRoleAssignments(ix: IdentityContext, reader: IdentityReader, 
     const pid = arg('scope.project.id');
     const target = pid ? { project: projectTarget(await reader.getProject(pid)) } : {};
     ctx.authorize('identity:list_role_assignments_for_tree', target);
-    if (!pid) throw IdentityErrors.validation('scope.project.id must be specified if include_subtree is also specified');
+    if (!pid)
+      throw IdentityErrors.validation(
+        'scope.project.id must be specified if include_subtree is also specified',
+      );
   } else {
     ctx.authorize('identity:list_role_assignments', a.domainId ? { domain_id: a.domainId } : {});
   }
 
-  if (arg('scope.domain.id') && arg('scope.project.id')) throw IdentityErrors.validation('Specify a domain or project, not both');
-  if (arg('scope.domain.id') && arg('scope.system')) throw IdentityErrors.validation('Specify system or domain, not both');
-  if (arg('scope.project.id') && arg('scope.system')) throw IdentityErrors.validation('Specify system or project, not both');
+  if (arg('scope.domain.id') && arg('scope.project.id'))
+    throw IdentityErrors.validation('Specify a domain or project, not both');
+  if (arg('scope.domain.id') && arg('scope.system'))
+    throw IdentityErrors.validation('Specify system or domain, not both');
+  if (arg('scope.project.id') && arg('scope.system'))
+    throw IdentityErrors.validation('Specify system or project, not both');
   if (arg('user.id') && arg('group.id')) throw IdentityErrors.validation('Specify a user or group, not both');
   const effective = queryFlag(q, 'effective');
-  const inherited = 'scope.OS-INHERIT:inherited_to' in q ? arg('scope.OS-INHERIT:inherited_to') === 'projects' : undefined;
+  const inherited =
+    'scope.OS-INHERIT:inherited_to' in q ? arg('scope.OS-INHERIT:inherited_to') === 'projects' : undefined;
   if (effective) {
     if (arg('group.id')) {
-      throw IdentityErrors.validation('Combining effective and group filter will always result in an empty list.');
+      throw IdentityErrors.validation(
+        'Combining effective and group filter will always result in an empty list.',
+      );
     }
     if (inherited && arg('scope.domain.id')) {
       throw IdentityErrors.validation(
@@ -1026,7 +1121,8 @@ async function listRoleAssignments(ix: IdentityContext, reader: IdentityReader, 
     const inDomain: Ref[] = [];
     for (const r of refs) {
       if (r.domain_id === a.domainId) inDomain.push(r);
-      else if (r.project_id && (await reader.findProject(r.project_id))?.domain_id === a.domainId) inDomain.push(r);
+      else if (r.project_id && (await reader.findProject(r.project_id))?.domain_id === a.domainId)
+        inDomain.push(r);
     }
     refs = inDomain;
   }

@@ -11,7 +11,11 @@ const regionProperties: Schema = {
   parent_region_id: { type: ['string', 'null'] },
 };
 
-export const regionCreateSchema: Schema = { type: 'object', properties: regionProperties, additionalProperties: true };
+export const regionCreateSchema: Schema = {
+  type: 'object',
+  properties: regionProperties,
+  additionalProperties: true,
+};
 export const regionUpdateSchema: Schema = {
   type: 'object',
   properties: regionProperties,

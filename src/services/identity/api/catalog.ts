@@ -14,14 +14,31 @@ import {
   serviceCreateSchema,
   serviceUpdateSchema,
 } from './catalog.schema.ts';
-import { applyFilters, EntityValidator, extraOf, normalizeKeys, rawQuery, requireMatchingId, truncate } from './projects.schema.ts';
+import {
+  applyFilters,
+  EntityValidator,
+  extraOf,
+  normalizeKeys,
+  rawQuery,
+  requireMatchingId,
+  truncate,
+} from './projects.schema.ts';
 import { endpointView, listBody, regionView, serviceView } from './views.ts';
 
 type Body = Record<string, unknown>;
 
 const REGION_COLUMNS = ['id', 'description', 'parent_region_id'];
 const SERVICE_COLUMNS = ['id', 'type', 'enabled'];
-const ENDPOINT_COLUMNS = ['id', 'interface', 'region_id', 'region', 'service_id', 'url', 'enabled', 'legacy_endpoint_id'];
+const ENDPOINT_COLUMNS = [
+  'id',
+  'interface',
+  'region_id',
+  'region',
+  'service_id',
+  'url',
+  'enabled',
+  'legacy_endpoint_id',
+];
 const REGION_ID_MAX = 255;
 
 const regionNotFound = (id: string) => IdentityErrors.notFound('region', id);
@@ -79,7 +96,15 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
   async function listRegions(ctx: RouteContext) {
     const rows = await ix.db.selectFrom('identity_regions').selectAll().execute();
     const base = ctx.baseUrl();
-    return listResult(ctx, 'regions', applyFilters(ctx, rows.map((r) => regionView(r, base)), ['parent_region_id']));
+    return listResult(
+      ctx,
+      'regions',
+      applyFilters(
+        ctx,
+        rows.map((r) => regionView(r, base)),
+        ['parent_region_id'],
+      ),
+    );
   }
 
   async function showRegion(ctx: RouteContext) {
@@ -142,7 +167,11 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
           .execute();
         for (const k of kids) if (!subtree.includes(k.id)) subtree.push(k.id);
       }
-      const used = await trx.selectFrom('identity_endpoints').select('id').where('region_id', 'in', subtree).executeTakeFirst();
+      const used = await trx
+        .selectFrom('identity_endpoints')
+        .select('id')
+        .where('region_id', 'in', subtree)
+        .executeTakeFirst();
       if (used) {
         throw IdentityErrors.forbidden(
           `Unable to delete region ${id} because it or its child regions have associated endpoints.`,
@@ -175,7 +204,15 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
   async function listServices(ctx: RouteContext) {
     const rows = await ix.db.selectFrom('identity_services').selectAll().execute();
     const base = ctx.baseUrl();
-    return listResult(ctx, 'services', applyFilters(ctx, rows.map((r) => serviceView(r, base)), ['type', 'name']));
+    return listResult(
+      ctx,
+      'services',
+      applyFilters(
+        ctx,
+        rows.map((r) => serviceView(r, base)),
+        ['type', 'name'],
+      ),
+    );
   }
 
   async function showService(ctx: RouteContext) {
@@ -214,7 +251,11 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
     const id = ctx.params['service_id'] ?? '';
     await ix.write(async (trx, record) => {
       if (!(await findService(id, trx))) throw serviceNotFound(id);
-      const endpoints = await trx.selectFrom('identity_endpoints').select('id').where('service_id', '=', id).execute();
+      const endpoints = await trx
+        .selectFrom('identity_endpoints')
+        .select('id')
+        .where('service_id', '=', id)
+        .execute();
       await trx.deleteFrom('identity_endpoints').where('service_id', '=', id).execute();
       await trx.deleteFrom('identity_services').where('id', '=', id).execute();
       for (const e of endpoints) record({ kind: 'endpoint', id: e.id, action: 'delete' });
@@ -229,12 +270,19 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
    * The legacy `region` attribute names a region that is created on the fly when missing; `region_id` must exist.
    * Returns the region id to store (undefined: not given).
    */
-  async function endpointRegion(trx: IdentityTrx, e: Body, record: (c: { kind: string; id: string; action: string }) => void) {
+  async function endpointRegion(
+    trx: IdentityTrx,
+    e: Body,
+    record: (c: { kind: string; id: string; action: string }) => void,
+  ) {
     let regionId = e['region_id'] as string | undefined;
     if (regionId === undefined && typeof e['region'] === 'string') {
       regionId = e['region'];
       if (!(await findRegion(regionId, trx))) {
-        await trx.insertInto('identity_regions').values({ id: regionId, description: '', parent_region_id: null, extra: '{}' }).execute();
+        await trx
+          .insertInto('identity_regions')
+          .values({ id: regionId, description: '', parent_region_id: null, extra: '{}' })
+          .execute();
         record({ kind: 'region', id: regionId, action: 'create' });
       }
     }
@@ -349,13 +397,18 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
   const E = '/v3/endpoints/:endpoint_id';
   return [
     { method: 'GET', path: '/v3/regions', policy: 'identity:list_regions', handler: listRegions },
-    { method: 'POST', path: '/v3/regions', policy: 'identity:create_region', handler: (ctx) => createRegion(ctx) },
+    {
+      method: 'POST',
+      path: '/v3/regions',
+      policy: 'identity:create_region',
+      handler: (ctx) => createRegion(ctx),
+    },
     { method: 'GET', path: R, policy: 'identity:get_region', handler: showRegion },
     {
       method: 'PUT',
       path: R,
       policy: 'identity:create_region',
-     
+
       handler: (ctx) => createRegion(ctx, ctx.params['region_id'] ?? ''),
     },
     { method: 'PATCH', path: R, policy: 'identity:update_region', handler: updateRegion },
@@ -367,8 +420,26 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
     { method: 'DELETE', path: S, policy: 'identity:delete_service', handler: deleteService },
     { method: 'GET', path: '/v3/endpoints', policy: 'identity:list_endpoints', handler: listEndpoints },
     { method: 'POST', path: '/v3/endpoints', policy: 'identity:create_endpoint', handler: createEndpoint },
-    { method: 'GET', path: E, policy: 'identity:get_endpoint', target: endpointTarget, handler: showEndpoint },
-    { method: 'PATCH', path: E, policy: 'identity:update_endpoint', target: endpointTarget, handler: updateEndpoint },
-    { method: 'DELETE', path: E, policy: 'identity:delete_endpoint', target: endpointTarget, handler: deleteEndpoint },
+    {
+      method: 'GET',
+      path: E,
+      policy: 'identity:get_endpoint',
+      target: endpointTarget,
+      handler: showEndpoint,
+    },
+    {
+      method: 'PATCH',
+      path: E,
+      policy: 'identity:update_endpoint',
+      target: endpointTarget,
+      handler: updateEndpoint,
+    },
+    {
+      method: 'DELETE',
+      path: E,
+      policy: 'identity:delete_endpoint',
+      target: endpointTarget,
+      handler: deleteEndpoint,
+    },
   ];
 }

@@ -6,7 +6,6 @@ import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, DomainRow } from '../store/tables.ts';
 import { domainCreateSchema, domainUpdateSchema } from './domains.schema.ts';
-import { deleteProjectRows } from './projects.ts';
 import {
   applyFilters,
   checkOptions,
@@ -17,6 +16,7 @@ import {
   rawQuery,
   truncate,
 } from './projects.schema.ts';
+import { deleteProjectRows } from './projects.ts';
 import { domainView, listBody } from './views.ts';
 
 type Body = Record<string, unknown>;
@@ -69,9 +69,9 @@ async function deleteDomainContents(
     await trx.deleteFrom('identity_group_members').where('user_id', 'in', s).execute();
     await trx.deleteFrom('identity_assignments').where('actor_id', 'in', s).execute();
     await trx.deleteFrom('identity_credentials').where('user_id', 'in', s).execute();
-    const acs = (await trx.selectFrom('identity_app_credentials').select('id').where('user_id', 'in', s).execute()).map(
-      (a) => a.id,
-    );
+    const acs = (
+      await trx.selectFrom('identity_app_credentials').select('id').where('user_id', 'in', s).execute()
+    ).map((a) => a.id);
     if (acs.length > 0) {
       await trx.deleteFrom('identity_app_credential_roles').where('app_cred_id', 'in', acs).execute();
       await trx.deleteFrom('identity_app_credentials').where('id', 'in', acs).execute();
@@ -145,7 +145,11 @@ export function domainRoutes(ix: IdentityContext, reader: IdentityReader): Route
     if (Array.isArray(d['tags'])) checkUniqueTags(d['tags'] as string[], 'tags');
     checkOptions(d['options']);
     const explicit = d['explicit_domain_id'];
-    if (explicit !== undefined && explicit !== null && (typeof explicit !== 'string' || !/^[0-9a-f]{32}$/.test(explicit))) {
+    if (
+      explicit !== undefined &&
+      explicit !== null &&
+      (typeof explicit !== 'string' || !/^[0-9a-f]{32}$/.test(explicit))
+    ) {
       throw IdentityErrors.validation('Domain ID does not conform to required UUID format.');
     }
     const id = typeof explicit === 'string' ? explicit : ix.ids.hexId();
@@ -155,7 +159,8 @@ export function domainRoutes(ix: IdentityContext, reader: IdentityReader): Route
     try {
       const row = await ix.write(async (trx, record) => {
         // Domains and projects share one id space upstream (a domain is a project acting as a domain).
-        if ((await reader.findDomain(id, trx)) || (await reader.findProject(id, trx))) throw nameConflict(name);
+        if ((await reader.findDomain(id, trx)) || (await reader.findProject(id, trx)))
+          throw nameConflict(name);
         if (await reader.findDomainByName(name, trx)) throw nameConflict(name);
         const row: DomainRow = {
           id,

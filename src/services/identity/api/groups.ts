@@ -64,10 +64,21 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
         const a = ctx.requireAuth();
         ctx.authorize('identity:list_groups', a.domainId ? { group: { domain_id: a.domainId } } : {});
         let rows = await db.selectFrom('identity_groups').selectAll().orderBy('name').orderBy('id').execute();
-        rows = applyFilters(rows, ctx.query, ['domain_id', 'name'], (g) => ({ name: g.name, domain_id: g.domain_id }));
+        rows = applyFilters(rows, ctx.query, ['domain_id', 'name'], (g) => ({
+          name: g.name,
+          domain_id: g.domain_id,
+        }));
         if (a.domainId) rows = rows.filter((g) => g.domain_id === a.domainId);
         const base = ctx.baseUrl();
-        return { body: collection(ix, ctx, 'groups', rows.map((g) => groupView(g, base)), 'groups') };
+        return {
+          body: collection(
+            ix,
+            ctx,
+            'groups',
+            rows.map((g) => groupView(g, base)),
+            'groups',
+          ),
+        };
       },
     },
     {
@@ -128,7 +139,8 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
           throw IdentityErrors.validation('Cannot change ID');
         }
         const cur = await getGroup(db, id);
-        if ('domain_id' in patch && patch['domain_id'] !== cur.domain_id) throw IdentityErrors.validation('Cannot change Domain ID');
+        if ('domain_id' in patch && patch['domain_id'] !== cur.domain_id)
+          throw IdentityErrors.validation('Cannot change Domain ID');
         const extra = parseJson(cur.extra);
         for (const [k, v] of Object.entries(patch)) if (!COLUMNS.has(k)) extra[k] = v;
         const next: GroupRow = {
@@ -140,15 +152,17 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
         };
         try {
           await ix.write(async (trx, record) => {
-            await trx
+            const res = await trx
               .updateTable('identity_groups')
               .set({ name: next.name, description: next.description, extra: next.extra })
               .where('id', '=', id)
-              .execute();
+              .executeTakeFirst();
+            if (Number(res.numUpdatedRows) === 0) throw IdentityErrors.notFound('group', id);
             record({ kind: 'group', id, action: 'update' });
           });
         } catch (err) {
-          if (isUniqueViolation(err)) throw conflict(next.name, 'domain_id' in patch ? cur.domain_id : undefined);
+          if (isUniqueViolation(err))
+            throw conflict(next.name, 'domain_id' in patch ? cur.domain_id : undefined);
           throw err;
         }
         return { body: { group: groupView(next, ctx.baseUrl()) } };
@@ -170,7 +184,11 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
               .where('actor_id', '=', id)
               .where('type', 'in', GROUP_ASSIGNMENT_TYPES)
               .execute();
-            const members = await trx.selectFrom('identity_group_members').select('user_id').where('group_id', '=', id).execute();
+            const members = await trx
+              .selectFrom('identity_group_members')
+              .select('user_id')
+              .where('group_id', '=', id)
+              .execute();
             const res = await trx.deleteFrom('identity_groups').where('id', '=', id).executeTakeFirst();
             if (Number(res.numDeletedRows) === 0) throw IdentityErrors.notFound('group', id);
             await trx.deleteFrom('identity_group_members').where('group_id', '=', id).execute();
@@ -180,9 +198,16 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
               .where('type', 'in', GROUP_ASSIGNMENT_TYPES)
               .execute();
             // Keystone revokes the members' tokens when the group carried any role.
-            if (assignments.length > 0) await revokeUserTokens(ix, trx, members.map((m) => m.user_id));
-            for (const as of assignments) record({ kind: 'role_assignment', id: assignmentKey(as), action: 'delete' });
-            for (const m of members) record({ kind: 'group_membership', id: `${id}:${m.user_id}`, action: 'delete' });
+            if (assignments.length > 0)
+              await revokeUserTokens(
+                ix,
+                trx,
+                members.map((m) => m.user_id),
+              );
+            for (const as of assignments)
+              record({ kind: 'role_assignment', id: assignmentKey(as), action: 'delete' });
+            for (const m of members)
+              record({ kind: 'group_membership', id: `${id}:${m.user_id}`, action: 'delete' });
           });
           record({ kind: 'group', id, action: 'delete' });
         });
@@ -213,7 +238,15 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
         }));
         if (a.domainId) users = users.filter((u) => u.domain_id === a.domainId);
         const base = ctx.baseUrl();
-        return { body: collection(ix, ctx, 'users', users.map((u) => userView(u, base)), `groups/${id}/users`) };
+        return {
+          body: collection(
+            ix,
+            ctx,
+            'users',
+            users.map((u) => userView(u, base)),
+            `groups/${id}/users`,
+          ),
+        };
       },
     },
     {
@@ -244,9 +277,9 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
       async handler(ctx) {
         const groupId = ctx.params['group_id']!;
         const userId = ctx.params['user_id']!;
-        await getGroup(db, groupId);
-        await reader.getUser(userId);
         await ix.write(async (trx, record) => {
+          await getGroup(trx, groupId);
+          await reader.getUser(userId, trx);
           const res = await trx
             .insertInto('identity_group_members')
             .values({ group_id: groupId, user_id: userId })

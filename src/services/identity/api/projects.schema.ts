@@ -13,7 +13,12 @@ const nullable = (s: Schema): Schema => ({ ...s, type: [s['type'], 'null'] });
 export const nameSchema: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '[\\S]+' };
 export const descriptionSchema: Schema = { type: ['string', 'null'] };
 export const booleanSchema: Schema = { type: 'boolean', enum: [true, false] };
-export const idStringSchema: Schema = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9-]+$' };
+export const idStringSchema: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[a-zA-Z0-9-]+$',
+};
 
 /** One tag: API-WG tag rules, no '/' or ','. */
 export const tagSchema: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^,/]*$' };

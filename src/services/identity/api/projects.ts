@@ -30,7 +30,17 @@ type Body = Record<string, unknown>;
 /** Keystone's [DEFAULT] max_project_tree_depth: projects below a domain, counting the new one. */
 export const MAX_PROJECT_TREE_DEPTH = 5;
 
-const PROJECT_COLUMNS = ['id', 'name', 'domain_id', 'parent_id', 'description', 'enabled', 'is_domain', 'tags', 'options'];
+const PROJECT_COLUMNS = [
+  'id',
+  'name',
+  'domain_id',
+  'parent_id',
+  'description',
+  'enabled',
+  'is_domain',
+  'tags',
+  'options',
+];
 const PROJECT_ASSIGNMENTS: AssignmentType[] = ['UserProject', 'GroupProject'];
 
 const nameConflict = (name: string, id: string) =>
@@ -50,7 +60,11 @@ export async function deleteProjectRows(trx: IdentityTrx, ids: string[]): Promis
     .where('type', 'in', PROJECT_ASSIGNMENTS)
     .execute();
   await trx.deleteFrom('identity_credentials').where('project_id', 'in', ids).execute();
-  const appCreds = await trx.selectFrom('identity_app_credentials').select('id').where('project_id', 'in', ids).execute();
+  const appCreds = await trx
+    .selectFrom('identity_app_credentials')
+    .select('id')
+    .where('project_id', 'in', ids)
+    .execute();
   if (appCreds.length > 0) {
     const acIds = appCreds.map((a) => a.id);
     await trx.deleteFrom('identity_app_credential_roles').where('app_cred_id', 'in', acIds).execute();
@@ -116,7 +130,8 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
           if (!parentId || parent || parentDomain) return;
           parent = await reader.findProject(parentId, trx);
           if (!parent) parentDomain = await reader.findDomain(parentId, trx);
-          if (!parent && !parentDomain) throw IdentityErrors.validation(`Could not find project: ${parentId}.`);
+          if (!parent && !parentDomain)
+            throw IdentityErrors.validation(`Could not find project: ${parentId}.`);
         };
         let domainId = (p['domain_id'] as string | null | undefined) || undefined;
         if (!domainId && parentId) {
@@ -144,7 +159,9 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
           : [domain];
         const disabled = chain.find((c) => c.enabled !== 1);
         if (disabled) {
-          throw IdentityErrors.validation(`cannot create a project in a branch containing a disabled project: ${disabled.id}`);
+          throw IdentityErrors.validation(
+            `cannot create a project in a branch containing a disabled project: ${disabled.id}`,
+          );
         }
         if (chain.length > MAX_PROJECT_TREE_DEPTH) {
           throw forbidden(`Max hierarchy depth reached for ${parent?.id ?? domain.id} branch.`);
@@ -213,10 +230,14 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
     const subtreeList = flagTrue(ctx, 'subtree_as_list');
     const subtreeIds = flagTrue(ctx, 'subtree_as_ids');
     if (parentsList && parentsIds) {
-      throw IdentityErrors.validation('Cannot use parents_as_list and parents_as_ids query params at the same time.');
+      throw IdentityErrors.validation(
+        'Cannot use parents_as_list and parents_as_ids query params at the same time.',
+      );
     }
     if (subtreeList && subtreeIds) {
-      throw IdentityErrors.validation('Cannot use subtree_as_list and subtree_as_ids query params at the same time.');
+      throw IdentityErrors.validation(
+        'Cannot use subtree_as_list and subtree_as_ids query params at the same time.',
+      );
     }
     const userId = ctx.auth?.userId ?? '';
     const visible = async (rows: ProjectRow[]) => {
@@ -329,7 +350,11 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
     const id = ctx.params['project_id'] ?? '';
     await ix.write(async (trx, record) => {
       await reader.getProject(id, trx);
-      const child = await trx.selectFrom('identity_projects').select('id').where('parent_id', '=', id).executeTakeFirst();
+      const child = await trx
+        .selectFrom('identity_projects')
+        .select('id')
+        .where('parent_id', '=', id)
+        .executeTakeFirst();
       if (child) {
         throw forbidden(
           `Cannot delete the project ${id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`,
@@ -365,7 +390,8 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
   async function putTags(ctx: RouteContext) {
     const id = ctx.params['project_id'] ?? '';
     const raw = ctx.body as Body | undefined;
-    const given = raw && typeof raw === 'object' && !Array.isArray(raw) && raw['tags'] !== undefined ? raw['tags'] : {};
+    const given =
+      raw && typeof raw === 'object' && !Array.isArray(raw) && raw['tags'] !== undefined ? raw['tags'] : {};
     v.validate(tagsSchema, given);
     checkUniqueTags(given as string[]);
     const tags = [...new Set((given as string[]).map((t) => t.trim()))];
@@ -442,13 +468,37 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
   };
 
   return [
-    { method: 'GET', path: '/v3/projects', policy: 'identity:list_projects', target: listTarget, handler: list },
-    { method: 'POST', path: '/v3/projects', policy: 'identity:create_project', target: createTarget, handler: create },
+    {
+      method: 'GET',
+      path: '/v3/projects',
+      policy: 'identity:list_projects',
+      target: listTarget,
+      handler: list,
+    },
+    {
+      method: 'POST',
+      path: '/v3/projects',
+      policy: 'identity:create_project',
+      target: createTarget,
+      handler: create,
+    },
     { method: 'GET', path: P, policy: 'identity:get_project', target: projectTarget, handler: show },
     { method: 'PATCH', path: P, policy: 'identity:update_project', target: projectTarget, handler: update },
     { method: 'DELETE', path: P, policy: 'identity:delete_project', target: projectTarget, handler: remove },
-    { method: 'GET', path: `${P}/tags`, policy: 'identity:list_project_tags', target: projectTarget, handler: listTags },
-    { method: 'PUT', path: `${P}/tags`, policy: 'identity:update_project_tags', target: projectTarget, handler: putTags },
+    {
+      method: 'GET',
+      path: `${P}/tags`,
+      policy: 'identity:list_project_tags',
+      target: projectTarget,
+      handler: listTags,
+    },
+    {
+      method: 'PUT',
+      path: `${P}/tags`,
+      policy: 'identity:update_project_tags',
+      target: projectTarget,
+      handler: putTags,
+    },
     {
       method: 'DELETE',
       path: `${P}/tags`,
@@ -494,9 +544,8 @@ function filterByTags(ctx: RouteContext, items: Body[]): Body[] {
     const have = new Set(b['tags'] as string[]);
     if (all && !all.every((t) => have.has(t))) return false;
     if (any && !any.some((t) => have.has(t))) return false;
-    if (notAll && notAll.every((t) => have.has(t))) return false;
+    if (notAll?.every((t) => have.has(t))) return false;
     if (notAny?.some((t) => have.has(t))) return false;
     return true;
   });
 }
-

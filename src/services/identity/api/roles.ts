@@ -34,11 +34,14 @@ const isDomainRole = (r: RoleRow) => r.domain_id !== GLOBAL_ROLE_DOMAIN;
 const roleConflict = (name: string, domainId: string | null) =>
   IdentityErrors.conflict(
     'role',
-    domainId ? `Duplicate entry found with name ${name} at domain ID ${domainId}` : `Duplicate entry found with name ${name}`,
+    domainId
+      ? `Duplicate entry found with name ${name} at domain ID ${domainId}`
+      : `Duplicate entry found with name ${name}`,
   );
 
 /** InvalidImpliedRole is a SecurityError: whatever the reason, the caller sees the generic text. */
-const invalidImplied = (roleId: string) => new ApiError(403, 'InvalidImpliedRole', `${roleId} cannot be an implied roles.`);
+const invalidImplied = (roleId: string) =>
+  new ApiError(403, 'InvalidImpliedRole', `${roleId} cannot be an implied roles.`);
 
 const impliedNotFound = (prior: string, implied: string) =>
   new ApiError(404, 'ImpliedRoleNotFound', `${prior} does not imply ${implied}.`);
@@ -82,7 +85,9 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
 
   /** _build_enforcement_target_ref: both roles must exist (404 before policy). */
   const impliedTarget = async (ctx: RouteContext): Promise<Record<string, unknown>> => {
-    const t: Record<string, unknown> = { prior_role: roleTarget(await getRole(db, ctx.params['prior_role_id']!)) };
+    const t: Record<string, unknown> = {
+      prior_role: roleTarget(await getRole(db, ctx.params['prior_role_id']!)),
+    };
     const implied = ctx.params['implied_role_id'];
     if (implied !== undefined) t['implied_role'] = roleTarget(await getRole(db, implied));
     return t;
@@ -122,7 +127,15 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
           .execute();
         rows = applyFilters(rows, ctx.query, ['name'], (r) => ({ name: r.name }));
         const base = ctx.baseUrl();
-        return { body: collection(ix, ctx, 'roles', rows.map((r) => roleView(r, base)), 'roles') };
+        return {
+          body: collection(
+            ix,
+            ctx,
+            'roles',
+            rows.map((r) => roleView(r, base)),
+            'roles',
+          ),
+        };
       },
     },
     {
@@ -130,13 +143,12 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
       path: '/v3/roles',
       async handler(ctx) {
         const raw = memberOf(ctx.body, 'role');
-        const rawDomain = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)['domain_id'] : undefined;
+        const rawDomain =
+          raw && typeof raw === 'object' ? (raw as Record<string, unknown>)['domain_id'] : undefined;
         ctx.authorize(rawDomain ? 'identity:create_domain_role' : 'identity:create_role', {});
         validateResource(roleCreateSchema, raw);
         const role = normalizeKeys(raw as Record<string, unknown>);
         const domainId = (role['domain_id'] as string | null | undefined) || null;
-        // Keystone does not check the domain; a role in a domain that does not exist could never be used.
-        if (domainId) await reader.getDomain(domainId);
         const id = ix.ids.hexId();
         const name = role['name'] as string;
         const extra: Record<string, unknown> = {};
@@ -151,6 +163,8 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
         };
         try {
           await ix.write(async (trx, record) => {
+            // Keystone does not check the domain; a role in a domain that does not exist could never be used.
+            if (domainId) await reader.getDomain(domainId, trx);
             await trx.insertInto('identity_roles').values(row).execute();
             record({ kind: 'role', id, action: 'create' });
           });
@@ -184,7 +198,11 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
         if (immutable(cur)) {
           // Only `{"options": {"immutable": false|null}}` may touch an immutable role.
           const opts = (patch['options'] ?? {}) as Record<string, unknown>;
-          if (Object.keys(patch).length > 1 || !('immutable' in opts) || ![false, null].includes(opts['immutable'] as never)) {
+          if (
+            Object.keys(patch).length > 1 ||
+            !('immutable' in opts) ||
+            ![false, null].includes(opts['immutable'] as never)
+          ) {
             throw new ApiError(
               403,
               'ResourceUpdateForbidden',
@@ -207,11 +225,17 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
         };
         try {
           await ix.write(async (trx, record) => {
-            await trx
+            const res = await trx
               .updateTable('identity_roles')
-              .set({ name: next.name, description: next.description, options: next.options, extra: next.extra })
+              .set({
+                name: next.name,
+                description: next.description,
+                options: next.options,
+                extra: next.extra,
+              })
               .where('id', '=', id)
-              .execute();
+              .executeTakeFirst();
+            if (Number(res.numUpdatedRows) === 0) throw IdentityErrors.notFound('role', id);
             record({ kind: 'role', id, action: 'update' });
           });
         } catch (err) {
@@ -236,7 +260,11 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
         }
         await ix.write(async (trx, record) => {
           await guardLastAdmin(trx, async () => {
-            const assignments = await trx.selectFrom('identity_assignments').selectAll().where('role_id', '=', id).execute();
+            const assignments = await trx
+              .selectFrom('identity_assignments')
+              .selectAll()
+              .where('role_id', '=', id)
+              .execute();
             // Keystone deletes the application credentials of users assigned this role on a project.
             const pairs = assignments.filter((a) => a.type === 'UserProject');
             for (const p of pairs) {
@@ -248,7 +276,10 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
                 .execute();
               if (creds.length === 0) continue;
               const credIds = creds.map((c) => c.id);
-              await trx.deleteFrom('identity_app_credential_roles').where('app_cred_id', 'in', credIds).execute();
+              await trx
+                .deleteFrom('identity_app_credential_roles')
+                .where('app_cred_id', 'in', credIds)
+                .execute();
               await trx.deleteFrom('identity_app_credentials').where('id', 'in', credIds).execute();
               for (const c of credIds) record({ kind: 'application_credential', id: c, action: 'delete' });
             }
@@ -259,7 +290,8 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
               .execute();
             const res = await trx.deleteFrom('identity_roles').where('id', '=', id).executeTakeFirst();
             if (Number(res.numDeletedRows) === 0) throw IdentityErrors.notFound('role', id);
-            for (const a of assignments) record({ kind: 'role_assignment', id: assignmentKey(a), action: 'delete' });
+            for (const a of assignments)
+              record({ kind: 'role_assignment', id: assignmentKey(a), action: 'delete' });
           });
           record({ kind: 'role', id, action: 'delete' });
         });
@@ -277,7 +309,11 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
         const priorId = ctx.params['prior_role_id']!;
         const base = ctx.baseUrl();
         const prior = await getRole(db, priorId);
-        const rows = await db.selectFrom('identity_implied_roles').selectAll().where('prior_role_id', '=', priorId).execute();
+        const rows = await db
+          .selectFrom('identity_implied_roles')
+          .selectAll()
+          .where('prior_role_id', '=', priorId)
+          .execute();
         const implies = [];
         for (const r of rows) {
           const implied = await findRole(db, r.implied_role_id);
@@ -326,13 +362,13 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
       async handler(ctx) {
         const priorId = ctx.params['prior_role_id']!;
         const impliedId = ctx.params['implied_role_id']!;
-        const prior = await getRole(db, priorId);
-        const implied = await getRole(db, impliedId);
-        if (PROHIBITED_IMPLIED.has(implied.name)) throw invalidImplied(impliedId);
-        // 'Global role cannot imply a domain-specific role' (shown as the generic InvalidImpliedRole text).
-        if (!isDomainRole(prior) && isDomainRole(implied)) throw invalidImplied(impliedId);
         try {
           await ix.write(async (trx, record) => {
+            const prior = await getRole(trx, priorId);
+            const implied = await getRole(trx, impliedId);
+            if (PROHIBITED_IMPLIED.has(implied.name)) throw invalidImplied(impliedId);
+            // 'Global role cannot imply a domain-specific role' (shown as the generic InvalidImpliedRole text).
+            if (!isDomainRole(prior) && isDomainRole(implied)) throw invalidImplied(impliedId);
             if (await findImplication(priorId, impliedId, trx)) {
               throw IdentityErrors.conflict('implied_role', 'Duplicate entry');
             }
@@ -341,7 +377,8 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
             // imply all the others and is never what an operator meant.
             const rows = await trx.selectFrom('identity_implied_roles').selectAll().execute();
             const next = new Map<string, string[]>();
-            for (const r of rows) next.set(r.prior_role_id, [...(next.get(r.prior_role_id) ?? []), r.implied_role_id]);
+            for (const r of rows)
+              next.set(r.prior_role_id, [...(next.get(r.prior_role_id) ?? []), r.implied_role_id]);
             const seen = new Set<string>();
             const stack = [impliedId];
             while (stack.length > 0) {
@@ -351,7 +388,10 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
               seen.add(cur);
               stack.push(...(next.get(cur) ?? []));
             }
-            await trx.insertInto('identity_implied_roles').values({ prior_role_id: priorId, implied_role_id: impliedId }).execute();
+            await trx
+              .insertInto('identity_implied_roles')
+              .values({ prior_role_id: priorId, implied_role_id: impliedId })
+              .execute();
             record({ kind: 'implied_role', id: `${priorId}:${impliedId}`, action: 'create' });
           });
         } catch (err) {
@@ -390,7 +430,9 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
       async handler(ctx) {
         const base = ctx.baseUrl();
         const rows = await db.selectFrom('identity_implied_roles').selectAll().execute();
-        const roles = new Map((await db.selectFrom('identity_roles').selectAll().execute()).map((r) => [r.id, r]));
+        const roles = new Map(
+          (await db.selectFrom('identity_roles').selectAll().execute()).map((r) => [r.id, r]),
+        );
         const rules = new Map<string, unknown[]>();
         for (const r of rows) {
           const implied = roles.get(r.implied_role_id);

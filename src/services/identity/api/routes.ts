@@ -4,14 +4,28 @@ import type { IdentityContext } from '../context.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { TokenService } from '../tokens/service.ts';
 import { appCredentialRoutes } from './app-credentials.ts';
+import { assignmentRoutes } from './assignments.ts';
 import { authRoutes } from './auth.ts';
+import { catalogRoutes } from './catalog.ts';
 import { credentialRoutes } from './credentials.ts';
+import { domainRoutes } from './domains.ts';
+import { groupRoutes } from './groups.ts';
+import { projectRoutes } from './projects.ts';
+import { roleRoutes } from './roles.ts';
 import { userRoutes } from './users.ts';
 import { versionRoutes } from './versions.ts';
 
 export function identityRoutes(ix: IdentityContext, reader: IdentityReader, tokens: TokenService): Route[] {
   return [
-    ...versionRoutes(ix), ...authRoutes(ix, reader, tokens), ...userRoutes(ix, reader, tokens),
+    ...versionRoutes(ix),
+    ...authRoutes(ix, reader, tokens),
+    ...domainRoutes(ix, reader),
+    ...projectRoutes(ix, reader),
+    ...userRoutes(ix, reader, tokens),
+    ...groupRoutes(ix, reader),
+    ...roleRoutes(ix, reader),
+    ...assignmentRoutes(ix, reader),
+    ...catalogRoutes(ix, reader),
     ...appCredentialRoutes(ix, reader),
     ...credentialRoutes(ix, reader),
   ];
