@@ -74,12 +74,18 @@ describe('openstack CLI acceptance (identity)', { skip: process.env['CI'] === 't
     await admin('role', 'add', '--project', proj['id'] as string, '--user', user['id'] as string, 'member');
     const assignments = await list('role', 'assignment', 'list', '--user', user['id'] as string, '--names');
     assert.ok(assignments.some((a) => a['Role'] === 'cli-role' && String(a['Project']).startsWith('cli-project')));
-    // The new user can log in to the project.
-    const tok = await json(
-      'token', 'issue',
-      '--os-username', 'cli-user', '--os-password', 'cli-pass-1', '--os-user-domain-name', 'cli-domain',
-      '--os-project-id', proj['id'] as string,
+    // The new user can log in to the project (plain OS_* settings, no clouds.yaml entry).
+    const { stdout: tokOut } = await run(
+      OPENSTACK,
+      [
+        '--os-auth-url', `${cloud.url}/v3`, '--os-identity-api-version', '3',
+        '--os-username', 'cli-user', '--os-password', 'cli-pass-1', '--os-user-domain-name', 'cli-domain',
+        '--os-project-id', proj['id'] as string,
+        'token', 'issue', '-f', 'json',
+      ],
+      { env: { PATH: '/usr/bin:/bin', HOME: process.env['HOME'] ?? '' }, timeout: 60_000 },
     );
+    const tok = JSON.parse(tokOut) as Record<string, unknown>;
     assert.equal(tok['project_id'], proj['id']);
     await admin('role', 'remove', '--project', proj['id'] as string, '--user', user['id'] as string, 'cli-role');
     assert.ok(!(await list('role', 'assignment', 'list', '--user', user['id'] as string, '--names')).some((a) => a['Role'] === 'cli-role'));
