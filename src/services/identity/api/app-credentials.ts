@@ -6,6 +6,7 @@ import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { AuthContext, Route, RouteContext } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
+import { recordRevocation } from '../tokens/revocation.ts';
 import type { IdentityContext, IdentityDb } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
@@ -401,20 +402,7 @@ export function appCredentialRoutes(ix: IdentityContext, reader: IdentityReader)
           await trx.deleteFrom('identity_app_credential_roles').where('app_cred_id', '=', id).execute();
           // Every token issued from this credential until now is revoked (validation also refuses tokens whose
           // credential is gone; the event keeps that true should the id ever reappear).
-          await trx
-            .insertInto('identity_revocation_events')
-            .values({
-              user_id: null,
-              project_id: null,
-              domain_id: null,
-              role_id: null,
-              audit_id: null,
-              audit_chain_id: null,
-              app_cred_id: id,
-              issued_before: ix.now(),
-              revoked_at: ix.nowIso(),
-            } as never)
-            .execute();
+          await recordRevocation(ix, trx, { appCredId: id });
           record({ kind: 'application_credential', id, action: 'delete' });
         });
         return { status: 204 };

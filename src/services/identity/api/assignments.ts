@@ -8,6 +8,7 @@ import { SchemaValidator } from '../../../platform/http/validate.ts';
 import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
+import { recordRevocation } from '../tokens/revocation.ts';
 import {
   type AssignmentRow,
   type AssignmentType,
@@ -186,28 +187,9 @@ export async function getRole(db: IdentityDb, id: string): Promise<RoleRow> {
   return r;
 }
 
-/** Records that invalidates every token a user holds (Keystone's persist_revocation_event_for_user). */
-export async function revokeUserTokens(
-  ix: IdentityContext,
-  trx: IdentityTrx,
-  userIds: Iterable<string>,
-): Promise<void> {
-  for (const userId of new Set(userIds)) {
-    await trx
-      .insertInto('identity_revocation_events')
-      .values({
-        user_id: userId,
-        project_id: null,
-        domain_id: null,
-        role_id: null,
-        audit_id: null,
-        audit_chain_id: null,
-        app_cred_id: null,
-        issued_before: ix.now(),
-        revoked_at: ix.nowIso(),
-      } as never)
-      .execute();
-  }
+/** Invalidates every token the users hold (Keystone's persist_revocation_event_for_user). */
+export async function revokeUserTokens(ix: IdentityContext, trx: IdentityTrx, userIds: Iterable<string>): Promise<void> {
+  for (const userId of new Set(userIds)) await recordRevocation(ix, trx, { userId });
 }
 
 export function assignmentKey(a: AssignmentRow): string {

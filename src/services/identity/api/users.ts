@@ -8,6 +8,7 @@ import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { UserRow } from '../store/tables.ts';
 import type { TokenService } from '../tokens/service.ts';
+import { guardLastAdmin } from './assignments.ts';
 import { projectsForUser } from './auth.ts';
 import { groupView, listBody, projectView, userView } from './views.ts';
 
@@ -285,7 +286,7 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const id = ctx.params['user_id']!;
         await reader.getUser(id);
         await ix.write(async (trx, record) => {
-          await deleteUserRows(trx, id);
+          await guardLastAdmin(trx, () => deleteUserRows(trx, id));
           await tokens.revoke(trx, { userId: id });
           record({ kind: 'user', id, action: 'delete' });
         });

@@ -17,6 +17,7 @@ import type {
   UserRow,
 } from '../store/tables.ts';
 import { keystoneTime } from '../api/views.ts';
+import { type RevocationFilter, recordRevocation } from './revocation.ts';
 import { InvalidToken, TokenExpired, type FernetTokenProvider, newAuditId } from './token-provider.ts';
 import type { TokenClaims, TokenScope } from './payload.ts';
 
@@ -44,14 +45,6 @@ export interface IssueRequest {
   appCredId?: string;
 }
 
-export interface RevocationFilter {
-  userId?: string;
-  projectId?: string;
-  domainId?: string;
-  auditId?: string;
-  auditChainId?: string;
-  appCredId?: string;
-}
 
 interface Catalog {
   services: ServiceRow[];
@@ -132,20 +125,7 @@ export class TokenService {
 
   /** Records a revocation event in the caller's transaction. */
   async revoke(trx: IdentityTrx, f: RevocationFilter): Promise<void> {
-    await trx
-      .insertInto('identity_revocation_events')
-      .values({
-        user_id: f.userId ?? null,
-        project_id: f.projectId ?? null,
-        domain_id: f.domainId ?? null,
-        role_id: null,
-        audit_id: f.auditId ?? null,
-        audit_chain_id: f.auditChainId ?? null,
-        app_cred_id: f.appCredId ?? null,
-        issued_before: this.#ix.now(),
-        revoked_at: this.#ix.nowIso(),
-      })
-      .execute();
+    await recordRevocation(this.#ix, trx, f);
   }
 
   async #revocationRows(): Promise<Selectable<RevocationEventRow>[]> {
