@@ -58,7 +58,7 @@ function ec2Blob(blob: unknown): Record<string, unknown> {
 }
 
 /** Delegated tokens (application credentials, trusts, OAuth1, EC2) may not touch credentials at all. */
-function requirePrimaryAuth(auth: AuthContext): void {
+export function requirePrimaryAuth(auth: AuthContext): void {
   if (isDelegatedAuth(auth))
     throw IdentityErrors.forbiddenAction('Delegated tokens cannot access credentials directly');
 }
@@ -75,7 +75,7 @@ function member(body: unknown): unknown {
     : {};
 }
 
-export function credentialRoutes(ix: IdentityContext, _reader: IdentityReader): Route[] {
+export function credentialRoutes(ix: IdentityContext, reader: IdentityReader): Route[] {
   const find = (id: string) =>
     ix.db.selectFrom('identity_credentials').selectAll().where('id', '=', id).executeTakeFirst();
   const getOr404 = async (id: string): Promise<CredentialRow> => {
@@ -200,11 +200,19 @@ export function credentialRoutes(ix: IdentityContext, _reader: IdentityReader): 
         const id = ctx.params['credential_id'] ?? '';
         const data = member(ctx.body);
         validator.validate(credentialUpdateSchema, data);
-        const blob = (data as { blob: string }).blob;
+        const patch = data as { blob?: string; type?: string; project_id?: string; user_id?: string };
         const current = await getOr404(id);
         requirePrimaryAuth(ctx.requireAuth());
-        if (current.type.toLowerCase() === 'ec2') {
-          const next = ec2Blob(blob);
+        const next = {
+          ...current,
+          blob: patch.blob ?? current.blob,
+          type: patch.type ?? current.type,
+          project_id: patch.project_id ?? current.project_id,
+          user_id: patch.user_id ?? current.user_id,
+        };
+        if (next.type.toLowerCase() === 'ec2') {
+          if (!next.project_id) throw IdentityErrors.validation('Invalid blob in credential: project_id is required for ec2 credentials');
+          const nextBlob = ec2Blob(next.blob);
           let old: Record<string, unknown> = {};
           try {
             const v = JSON.parse(current.blob) as unknown;
@@ -214,20 +222,21 @@ export function credentialRoutes(ix: IdentityContext, _reader: IdentityReader): 
           }
           // The scope an ec2 credential was made with cannot be changed or removed.
           for (const key of ['trust_id', 'app_cred_id', 'access_token_id', 'access_id']) {
-            if (JSON.stringify(old[key] ?? null) !== JSON.stringify(next[key] ?? null)) {
+            if (JSON.stringify(old[key] ?? null) !== JSON.stringify(nextBlob[key] ?? null)) {
               throw IdentityErrors.validation(`${key} can not be updated for credential`);
             }
           }
         }
+        if (patch.user_id !== undefined && patch.user_id !== current.user_id) await reader.getUser(patch.user_id);
         const updated = await ix.write(async (trx, record) => {
           const res = await trx
             .updateTable('identity_credentials')
-            .set({ blob })
+            .set({ blob: next.blob, type: next.type, project_id: next.project_id, user_id: next.user_id })
             .where('id', '=', id)
             .executeTakeFirst();
           if (Number(res.numUpdatedRows) === 0) throw IdentityErrors.notFound('credential', id);
           record({ kind: 'credential', id, action: 'update' });
-          return { ...current, blob };
+          return next;
         });
         return { body: { credential: credentialView(updated, ctx.baseUrl()) } };
       },

@@ -9,6 +9,7 @@ import { authRoutes } from './auth.ts';
 import { catalogRoutes } from './catalog.ts';
 import { credentialRoutes } from './credentials.ts';
 import { domainRoutes } from './domains.ts';
+import { ec2CredentialRoutes } from './ec2-credentials.ts';
 import { groupRoutes } from './groups.ts';
 import { projectRoutes } from './projects.ts';
 import { roleRoutes } from './roles.ts';
@@ -28,5 +29,6 @@ export function identityRoutes(ix: IdentityContext, reader: IdentityReader, toke
     ...catalogRoutes(ix, reader),
     ...appCredentialRoutes(ix, reader),
     ...credentialRoutes(ix, reader),
+    ...ec2CredentialRoutes(ix, reader),
   ];
 }

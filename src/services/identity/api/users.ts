@@ -157,9 +157,7 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const a = ctx.requireAuth();
         const domainId = (b['domain_id'] as string | undefined) ?? a.domainId ?? a.projectDomainId ?? 'default';
         ctx.authorize('identity:create_user', { user: { domain_id: domainId } });
-        await reader.getDomain(domainId).catch(() => {
-          throw IdentityErrors.validation(`Could not find domain: ${domainId}.`);
-        });
+        await reader.getDomain(domainId);
         const options = checkOptions(b['options']);
         const password = b['password'] as string | null | undefined;
         if (typeof password === 'string') rules.check(password);
