@@ -1,7 +1,14 @@
 // A small closed-loop HTTP load generator (keep-alive, fixed concurrency, bounded count and time) and
 // figures: throughput, p50/p99 latency; plus RSS sampling of a process by PID.
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Agent, request } from 'node:http';
+
+const execFileAsync = promisify(execFile);
 
 export interface LoadResult {
   count: number;
@@ -92,4 +99,59 @@ export async function withPeakRss<T>(pid: number, fn: () => Promise<T>): Promise
 
 export function fmt(r: LoadResult): string {
   return `${r.perSecond.toFixed(1).padStart(9)}/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  (${r.count} req${r.errors ? `, ${r.errors} ERRORS` : ''})`;
+}
+
+/** True when Debian's wrk (a C load generator, far lighter than a Node client) is installed. */
+export function haveWrk(): boolean {
+  return existsSync('/usr/bin/wrk');
+}
+
+function luaString(s: string): string {
+  return `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
+}
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+/** Drives `reqs` (cycled) with wrk for `seconds` at `concurrency` connections; non-2xx/3xx count as errors. */
+export async function wrkLoad(base: string, reqs: Req[], opts: { concurrency: number; seconds: number }): Promise<LoadResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'monostack-wrk-'));
+  try {
+    const entries = reqs.map((r) => {
+      const headers = { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers };
+      const h = Object.entries(headers)
+        .map(([k, v]) => `[${luaString(k)}]=${luaString(v)}`)
+        .join(',');
+      return `{${luaString(r.method)},${luaString(r.path)},{${h}},${r.body ? luaString(r.body) : 'nil'}}`;
+    });
+    const script = `local reqs = {${entries.join(',\n')}}
+local i = 0
+request = function()
+  i = i + 1
+  local r = reqs[(i % #reqs) + 1]
+  return wrk.format(r[1], r[2], r[3], r[4])
+end
+`;
+    const file = join(dir, 'load.lua');
+    await writeFile(file, script);
+    // One wrk thread: the server is one event loop, and the second core is better left to it.
+    const threads = 1;
+    const { stdout } = await execFileAsync(
+      '/usr/bin/wrk',
+      ['-t', String(threads), '-c', String(opts.concurrency), '-d', `${opts.seconds}s`, '--latency', '-s', file, base],
+      { timeout: (opts.seconds + 30) * 1000 },
+    );
+    const pct = (p: string) => {
+      const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
+      return m ? toMs(m[1]!, m[2]!) : 0;
+    };
+    const count = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+    const seconds = Number(/requests in ([\d.]+)s/.exec(stdout)?.[1] ?? opts.seconds);
+    const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+    return { count, errors, seconds, perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0), p50: pct('50'), p99: pct('99') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

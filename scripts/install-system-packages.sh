@@ -20,6 +20,8 @@ PACKAGES=(
   iproute2
   socat
   cpio
+  # benchmarks: a C load generator (npm run bench)
+  wrk
 )
 
 is_installed() {

@@ -217,6 +217,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
           if (result.headers) reply.headers(result.headers);
           const status = result.status ?? 200;
           reply.code(status);
+          if (result.json !== undefined && status !== 204 && req.method !== 'HEAD') {
+            return reply.type('application/json').send(result.json);
+          }
           if (result.body === undefined || status === 204 || req.method === 'HEAD') return reply.send();
           return reply.type('application/json').send(JSON.stringify(result.body));
         },

@@ -61,6 +61,8 @@ export interface RouteContext {
 export interface RouteResult {
   status?: number;
   body?: unknown;
+  /** The body already serialised as JSON (hot paths that cache their rendering). */
+  json?: string;
   headers?: Record<string, string>;
 }
 

@@ -106,3 +106,26 @@ export function parseJson(text: string | null | undefined): Record<string, unkno
 export function isHexId(s: string): boolean {
   return /^[0-9a-f]{32}$/.test(s);
 }
+
+/** Memoises computed values per key until the next identity write (bounded; cleared when full). */
+export class GenerationCache<T> {
+  readonly #ix: IdentityContext;
+  readonly #max: number;
+  readonly #map = new Map<string, { gen: number; value: T }>();
+
+  constructor(ix: IdentityContext, max = 20_000) {
+    this.#ix = ix;
+    this.#max = max;
+  }
+
+  async get(key: string, compute: () => Promise<T>): Promise<T> {
+    const gen = this.#ix.generation;
+    const hit = this.#map.get(key);
+    if (hit && hit.gen === gen) return hit.value;
+    const value = await compute();
+    if (this.#map.size >= this.#max) this.#map.clear();
+    // Only remember it if no write happened while computing.
+    if (this.#ix.generation === gen) this.#map.set(key, { gen, value });
+    return value;
+  }
+}

@@ -3,7 +3,7 @@
 import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
-import type { IdentityContext } from '../context.ts';
+import { GenerationCache, type IdentityContext } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import { type AuthMethods, authenticateIdentity } from '../domain/authenticate.ts';
 import type { IdentityReader, Scope } from '../store/reader.ts';
@@ -104,6 +104,7 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
     return tokens.validate(s);
   };
   const wantsCatalog = (ctx: RouteContext) => queryOne(ctx.query, 'nocatalog') === undefined;
+  const authProjects = new GenerationCache<string>(ix);
 
   return [
     {
@@ -162,7 +163,7 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         ctx.authorize('identity:validate_token', { token: { user_id: v.user.id } });
         return {
           headers: { 'x-subject-token': v.token },
-          body: { token: await tokens.render(v, { catalog: wantsCatalog(ctx), base: ctx.baseUrl() }) },
+          json: await tokens.renderJson(v, { catalog: wantsCatalog(ctx), base: ctx.baseUrl() }),
         };
       },
     },
@@ -206,11 +207,15 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
       policy: 'identity:get_auth_projects',
       async handler(ctx) {
         const a = ctx.requireAuth();
-        const projects = await projectsForUser(ix, reader, a.userId);
-        projects.sort((x, y) => x.name.localeCompare(y.name));
-        const tags = await reader.projectTags(projects.map((p) => p.id));
         const base = ctx.baseUrl();
-        return { body: listBody('projects', projects.map((p) => projectView(p, base, tags.get(p.id))), base, 'auth/projects') };
+        // Read on every login of every client: rendered once per user until the next identity write.
+        const json = await authProjects.get(`${a.userId}|${base}`, async () => {
+          const projects = await projectsForUser(ix, reader, a.userId);
+          projects.sort((x, y) => x.name.localeCompare(y.name));
+          const tags = await reader.projectTags(projects.map((p) => p.id));
+          return JSON.stringify(listBody('projects', projects.map((p) => projectView(p, base, tags.get(p.id))), base, 'auth/projects'));
+        });
+        return { json };
       },
     },
     {

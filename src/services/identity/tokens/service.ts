@@ -3,7 +3,7 @@
 import type { Selectable } from 'kysely';
 import type { AuthContext } from '../../../platform/http/types.ts';
 import { isoMicro } from '../../../platform/clock.ts';
-import type { IdentityContext, IdentityTrx } from '../context.ts';
+import { GenerationCache, type IdentityContext, type IdentityTrx } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type {
@@ -58,6 +58,7 @@ export class TokenService {
   readonly #reader: IdentityReader;
   readonly #provider: FernetTokenProvider;
   readonly #cache = new Map<string, { gen: number; v: ValidatedToken }>();
+  readonly #rendered: GenerationCache<string>;
   #revocations: { gen: number; rows: Selectable<RevocationEventRow>[] } | undefined;
   #catalog: { gen: number; value: Catalog } | undefined;
 
@@ -65,6 +66,7 @@ export class TokenService {
     this.#ix = ix;
     this.#reader = reader;
     this.#provider = provider;
+    this.#rendered = new GenerationCache(ix);
   }
 
   get provider(): FernetTokenProvider {
@@ -267,6 +269,12 @@ export class TokenService {
       out.push({ endpoints: eps, id: s.id, type: s.type, name: (extra['name'] as string | undefined) ?? '' });
     }
     return out;
+  }
+
+  /** `{"token": …}` serialised, cached per token, catalog choice and base URL until the next identity write. */
+  async renderJson(v: ValidatedToken, opts: { catalog: boolean; base: string }): Promise<string> {
+    const key = `${v.token}|${opts.catalog ? 1 : 0}|${opts.base}`;
+    return this.#rendered.get(key, async () => JSON.stringify({ token: await this.render(v, opts) }));
   }
 
   /** Keystone's token body. */
