@@ -28,12 +28,24 @@ export async function freePort(): Promise<number> {
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
-export async function startProcessCloud(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<ProcessCloud> {
+export async function startProcessCloud(
+  opts: { env?: Record<string, string>; dataDir?: string; /** merge into $HOME's clouds.yaml (off by default) */ userClouds?: boolean } = {},
+): Promise<ProcessCloud> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'monostack-proc-')));
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, 'bin', 'monostack'), 'up', '--data-dir', dataDir, '--port', String(port), '--host', '127.0.0.1', '--no-user-clouds'],
+    [
+      join(REPO_ROOT, 'bin', 'monostack'),
+      'up',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      ...(opts.userClouds ? [] : ['--no-user-clouds']),
+    ],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
