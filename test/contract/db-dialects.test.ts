@@ -3,49 +3,23 @@
 // starts a throwaway cluster); without it the PostgreSQL half skips, except in CI where that is a failure.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { MIGRATIONS } from '../../src/compose/cloud.ts';
-import { openDatabase, type Database } from '../../src/platform/db/database.ts';
+import { openDatabase } from '../../src/platform/db/database.ts';
 import { isUniqueViolation } from '../../src/platform/db/errors.ts';
 import { migrate, migrationStatus } from '../../src/platform/db/migrate.ts';
 import { createLogger } from '../../src/platform/log.ts';
 import { ChangeFeed, type ChangeEvent } from '../../src/platform/watch/feed.ts';
+import { TEST_DIALECTS, skipFor } from '../support/databases.ts';
 
-const pgUrl = process.env['MONOSTACK_TEST_PG_URL'];
-const inCi = process.env['CI'] === 'true';
-
-interface Dialect {
-  name: string;
-  open(): Promise<Database>;
-  skip?: string;
-}
-
-const dialects: Dialect[] = [
-  { name: 'sqlite', open: () => openDatabase('sqlite::memory:') },
-  {
-    name: 'postgres',
-    async open() {
-      const db = await openDatabase(pgUrl!);
-      // A fresh schema per run, so runs never see each other's rows.
-      const schema = `t${process.pid}_${Date.now()}`;
-      await sql.raw(`create schema ${schema}`).execute(db.db);
-      await db.close();
-      const url = new URL(pgUrl!);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      return openDatabase(url.toString());
-    },
-    skip: pgUrl ? undefined : 'MONOSTACK_TEST_PG_URL is not set (scripts/test.sh starts a PostgreSQL test server)',
-  },
-];
-
-for (const d of dialects) {
-  describe(`database contract: ${d.name}`, { skip: !inCi && d.skip }, () => {
+for (const d of TEST_DIALECTS) {
+  const open = async () => openDatabase(await d.freshUrl());
+  describe(`database contract: ${d.name}`, { skip: skipFor(d) }, () => {
     it('runs in CI with every dialect available', () => {
-      assert.equal(d.skip, undefined, d.skip);
+      assert.equal(d.unavailable, undefined, d.unavailable);
     });
 
     it('migrates once, records versions, and is idempotent', async () => {
-      const db = await d.open();
+      const db = await open();
       try {
         const first = await migrate(db, MIGRATIONS);
         assert.ok(first.includes('identity 0001-initial'));
@@ -59,7 +33,7 @@ for (const d of dialects) {
     });
 
     it('orders feed events, delivers only committed ones, and wakes subscribers', async () => {
-      const db = await d.open();
+      const db = await open();
       const feed = new ChangeFeed(db, createLogger({ level: 'silent' }));
       try {
         await migrate(db, MIGRATIONS);
@@ -93,7 +67,7 @@ for (const d of dialects) {
     });
 
     it('reports unique violations the same way', async () => {
-      const db = await d.open();
+      const db = await open();
       try {
         await migrate(db, MIGRATIONS);
         const row = { id: 'd1', name: 'same', description: '', enabled: 1, extra: '{}', created_at: new Date().toISOString() };
