@@ -61,7 +61,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const dataClouds = join(config.data_dir, 'clouds.yaml');
   await mergeCloudsYaml(dataClouds, entries);
   const userClouds = join(homedir(), '.config', 'openstack', 'clouds.yaml');
-  const mergeUser = flags.userClouds !== false && process.env['MONOSTACK_USER_CLOUDS'] !== '0';
+  const mergeUser = flags.userClouds !== false && config.merge_user_clouds;
   if (mergeUser) await mergeCloudsYaml(userClouds, entries);
 
   const lines = [

@@ -46,6 +46,8 @@ export interface MonostackConfig {
   log: { level: string; file: string };
   max_request_body_size: number;
   bootstrap: { admin_password: string; demo_password: string };
+  /** Merge the cloud's entries into the user's ~/.config/openstack/clouds.yaml on start. */
+  merge_user_clouds: boolean;
   identity: IdentityConfig;
 }
 
@@ -75,6 +77,7 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
     log: { level: 'info', file: '' },
     max_request_body_size: 114688,
     bootstrap: { admin_password: '', demo_password: '' },
+    merge_user_clouds: true,
     identity: {
       token: { expiration: 3600, allow_rescope_scoped_token: true, cache_ttl: 300 },
       fernet_tokens: { max_active_keys: 3, key_repository: '' },
@@ -133,7 +136,7 @@ function coerce(like: unknown, v: unknown, path: string): unknown {
 }
 
 /** Environment: MONOSTACK_PORT, MONOSTACK_HOST, MONOSTACK_DATA_DIR, MONOSTACK_DATABASE_URL, MONOSTACK_PUBLIC_URL,
- * MONOSTACK_LOG_LEVEL, MONOSTACK_ADMIN_PASSWORD, and any option as MONOSTACK__section__key (double underscores). */
+ * MONOSTACK_LOG_LEVEL, MONOSTACK_ADMIN_PASSWORD, MONOSTACK_USER_CLOUDS (0/1), and any option as MONOSTACK__section__key (double underscores). */
 function fromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const set = (path: string[], v: string) => {
@@ -149,6 +152,7 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
     MONOSTACK_PUBLIC_URL: ['public_url'],
     MONOSTACK_LOG_LEVEL: ['log', 'level'],
     MONOSTACK_ADMIN_PASSWORD: ['bootstrap', 'admin_password'],
+    MONOSTACK_USER_CLOUDS: ['merge_user_clouds'],
   };
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined || v === '') continue;

@@ -135,11 +135,18 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
     return payload;
   });
 
-  if (opts.metrics) {
+  const debug = log.isLevelEnabled('debug');
+  if (opts.metrics || debug) {
     const m = opts.metrics;
     app.addHook('onResponse', async (req, reply) => {
       const cfg = req.routeOptions.config as { service?: ServiceHttp } | undefined;
-      m.observeRequest(
+      if (debug) {
+        log.debug(
+          { request_id: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+          'request',
+        );
+      }
+      m?.observeRequest(
         cfg?.service?.name ?? 'none',
         req.method,
         req.routeOptions.url ?? 'unmatched',
