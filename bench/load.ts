@@ -3,10 +3,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Agent, request } from 'node:http';
 
 const execFileAsync = promisify(execFile);
 
@@ -27,7 +27,11 @@ export interface Req {
   expect?: number;
 }
 
-export function once(base: string, r: Req, agent?: Agent): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+export function once(
+  base: string,
+  r: Req,
+  agent?: Agent,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const url = new URL(r.path, base);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -35,12 +39,23 @@ export function once(base: string, r: Req, agent?: Agent): Promise<{ status: num
       {
         method: r.method,
         agent,
-        headers: { ...(r.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(r.body) } : {}), ...r.headers },
+        headers: {
+          ...(r.body
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(r.body) }
+            : {}),
+          ...r.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -51,7 +66,11 @@ export function once(base: string, r: Req, agent?: Agent): Promise<{ status: num
 }
 
 /** Runs `count` requests (made by `make(i)`) at `concurrency`, stopping early after `maxSeconds`. */
-export async function load(base: string, make: (i: number) => Req, opts: { count: number; concurrency: number; maxSeconds?: number }): Promise<LoadResult> {
+export async function load(
+  base: string,
+  make: (i: number) => Req,
+  opts: { count: number; concurrency: number; maxSeconds?: number },
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const lat: number[] = [];
   let next = 0;
@@ -74,7 +93,14 @@ export async function load(base: string, make: (i: number) => Req, opts: { count
   agent.destroy();
   lat.sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0;
-  return { count: lat.length, errors, seconds, perSecond: lat.length / seconds, p50: pct(0.5), p99: pct(0.99) };
+  return {
+    count: lat.length,
+    errors,
+    seconds,
+    perSecond: lat.length / seconds,
+    p50: pct(0.5),
+    p99: pct(0.99),
+  };
 }
 
 export function rssMiB(pid: number): number {
@@ -84,7 +110,10 @@ export function rssMiB(pid: number): number {
 }
 
 /** Samples RSS every 50 ms while fn runs; returns fn's result and the peak. */
-export async function withPeakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
+export async function withPeakRss<T>(
+  pid: number,
+  fn: () => Promise<T>,
+): Promise<{ result: T; peak: number }> {
   let peak = rssMiB(pid);
   const t = setInterval(() => {
     peak = Math.max(peak, rssMiB(pid));
@@ -116,7 +145,11 @@ function toMs(v: string, unit: string): number {
 }
 
 /** Drives `reqs` (cycled) with wrk for `seconds` at `concurrency` connections; non-2xx/3xx count as errors. */
-export async function wrkLoad(base: string, reqs: Req[], opts: { concurrency: number; seconds: number }): Promise<LoadResult> {
+export async function wrkLoad(
+  base: string,
+  reqs: Req[],
+  opts: { concurrency: number; seconds: number },
+): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'monostack-wrk-'));
   try {
     const entries = reqs.map((r) => {
@@ -140,7 +173,18 @@ end
     const threads = 1;
     const { stdout } = await execFileAsync(
       '/usr/bin/wrk',
-      ['-t', String(threads), '-c', String(opts.concurrency), '-d', `${opts.seconds}s`, '--latency', '-s', file, base],
+      [
+        '-t',
+        String(threads),
+        '-c',
+        String(opts.concurrency),
+        '-d',
+        `${opts.seconds}s`,
+        '--latency',
+        '-s',
+        file,
+        base,
+      ],
       { timeout: (opts.seconds + 30) * 1000 },
     );
     const pct = (p: string) => {
@@ -150,7 +194,14 @@ end
     const count = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
     const seconds = Number(/requests in ([\d.]+)s/.exec(stdout)?.[1] ?? opts.seconds);
     const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
-    return { count, errors, seconds, perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0), p50: pct('50'), p99: pct('99') };
+    return {
+      count,
+      errors,
+      seconds,
+      perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+      p50: pct('50'),
+      p99: pct('99'),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

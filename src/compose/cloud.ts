@@ -10,9 +10,17 @@ import type { ServiceHttp } from '../platform/http/types.ts';
 import type { Logger } from '../platform/log.ts';
 import { Metrics } from '../platform/metrics.ts';
 import { ChangeFeed, feedMigrations } from '../platform/watch/feed.ts';
-import { type BootstrapPasswords, type BootstrapResult, bootstrapIdentity } from '../services/identity/bootstrap.ts';
+import {
+  type BootstrapPasswords,
+  type BootstrapResult,
+  bootstrapIdentity,
+} from '../services/identity/bootstrap.ts';
 import type { PasswordHasher } from '../services/identity/passwords.ts';
-import { createIdentityService, identityMigrationSet, type IdentityService } from '../services/identity/service.ts';
+import {
+  createIdentityService,
+  type IdentityService,
+  identityMigrationSet,
+} from '../services/identity/service.ts';
 import type { KeySource } from '../services/identity/tokens/token-provider.ts';
 
 export const VERSION = '0.1.0';

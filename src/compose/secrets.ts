@@ -1,6 +1,6 @@
 // The bootstrap passwords of a data directory, generated once and kept in secrets.json (mode 0600).
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootstrapPasswords } from '../services/identity/bootstrap.ts';
 
@@ -11,7 +11,10 @@ function generate(): string {
 }
 
 /** Reads the data directory's passwords, creating any that are missing; `adminPassword` wins on first creation. */
-export async function loadSecrets(dataDir: string, given: { admin?: string; demo?: string } = {}): Promise<BootstrapPasswords> {
+export async function loadSecrets(
+  dataDir: string,
+  given: { admin?: string; demo?: string } = {},
+): Promise<BootstrapPasswords> {
   const path = join(dataDir, FILE);
   let stored: Partial<BootstrapPasswords> = {};
   try {

@@ -18,7 +18,10 @@ describe('config', () => {
   it('layers file < environment < flags', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'monostack-cfg-'));
     try {
-      await writeFile(join(dir, 'monostack.yaml'), 'port: 6000\nidentity:\n  token:\n    expiration: 600\n  security_compliance:\n    lockout_failure_attempts: 3\n');
+      await writeFile(
+        join(dir, 'monostack.yaml'),
+        'port: 6000\nidentity:\n  token:\n    expiration: 600\n  security_compliance:\n    lockout_failure_attempts: 3\n',
+      );
       const env = { MONOSTACK_PORT: '7000', MONOSTACK__identity__token__expiration: '900' };
       const c = loadConfig({ env, flags: { data_dir: dir } });
       assert.equal(c.port, 7000);
@@ -31,7 +34,10 @@ describe('config', () => {
   });
 
   it('rejects unknown options and wrong types', () => {
-    assert.throws(() => loadConfig({ env: { MONOSTACK__identity__nope: '1' } }), /unknown configuration option "identity.nope"/);
+    assert.throws(
+      () => loadConfig({ env: { MONOSTACK__identity__nope: '1' } }),
+      /unknown configuration option "identity.nope"/,
+    );
     assert.throws(() => loadConfig({ env: { MONOSTACK_PORT: 'many' } }), /must be a number/);
   });
 });

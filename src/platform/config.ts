@@ -1,6 +1,6 @@
 // Typed configuration: defaults, then an optional YAML/JSON file, then MONOSTACK_* environment, then flags.
 // The only reader of process.env in the project.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -123,7 +123,8 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>, pat
 function coerce(like: unknown, v: unknown, path: string): unknown {
   if (typeof like === 'number') {
     const n = typeof v === 'string' ? Number(v) : v;
-    if (typeof n !== 'number' || Number.isNaN(n)) throw new Error(`configuration option "${path}" must be a number`);
+    if (typeof n !== 'number' || Number.isNaN(n))
+      throw new Error(`configuration option "${path}" must be a number`);
     return n;
   }
   if (typeof like === 'boolean') {
@@ -141,7 +142,10 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
   const out: Record<string, unknown> = {};
   const set = (path: string[], v: string) => {
     let o = out;
-    for (const p of path.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+    for (const p of path.slice(0, -1)) {
+      o[p] ??= {};
+      o = o[p] as Record<string, unknown>;
+    }
     o[path[path.length - 1]!] = v;
   };
   const named: Record<string, string[]> = {
@@ -179,7 +183,8 @@ export function loadConfig(src: ConfigSources = {}): Readonly<MonostackConfig> {
   const flags = (src.flags ?? {}) as Record<string, unknown>;
   const dataDir = resolve(String(flags['data_dir'] ?? envPart['data_dir'] ?? cfg['data_dir']));
   const file = src.file ?? env['MONOSTACK_CONFIG'] ?? join(dataDir, 'monostack.yaml');
-  if (src.file !== undefined || env['MONOSTACK_CONFIG'] !== undefined || existsSync(file)) merge(cfg, readFile(file));
+  if (src.file !== undefined || env['MONOSTACK_CONFIG'] !== undefined || existsSync(file))
+    merge(cfg, readFile(file));
   merge(cfg, envPart);
   merge(cfg, flags);
   const c = cfg as unknown as MonostackConfig;
@@ -190,7 +195,8 @@ export function loadConfig(src: ConfigSources = {}): Readonly<MonostackConfig> {
     c.public_url = `http://${host.includes(':') ? `[${host}]` : host}:${c.port}`;
   }
   c.public_url = c.public_url.replace(/\/+$/, '');
-  if (!c.identity.fernet_tokens.key_repository) c.identity.fernet_tokens.key_repository = join(c.data_dir, 'fernet-keys');
+  if (!c.identity.fernet_tokens.key_repository)
+    c.identity.fernet_tokens.key_repository = join(c.data_dir, 'fernet-keys');
   return deepFreeze(c);
 }
 

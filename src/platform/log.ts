@@ -1,5 +1,5 @@
 // Structured logging (pino); tokens and passwords are redacted by path.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

@@ -1,5 +1,5 @@
 // Prometheus metrics for the process, served at /metrics; one registry per process, made at the composition root.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();

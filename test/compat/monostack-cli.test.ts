@@ -12,10 +12,16 @@ import { REPO_ROOT, startProcessCloud } from '../support/process-cloud.ts';
 
 const run = promisify(execFile);
 const monostack = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, [join(REPO_ROOT, 'bin', 'monostack'), ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+  run(process.execPath, [join(REPO_ROOT, 'bin', 'monostack'), ...args], {
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
 
 interface Clouds {
-  clouds: Record<string, { auth: { auth_url: string; password: string; username: string; project_name: string } }>;
+  clouds: Record<
+    string,
+    { auth: { auth_url: string; password: string; username: string; project_name: string } }
+  >;
 }
 
 describe('monostack command', () => {
@@ -32,7 +38,8 @@ describe('monostack command', () => {
 
   it('prints help for every subcommand', async () => {
     const top = await monostack(['--help']);
-    for (const cmd of ['up', 'status', 'db', 'identity']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+    for (const cmd of ['up', 'status', 'db', 'identity'])
+      assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
     for (const sub of [['up'], ['status'], ['db', 'migrate'], ['identity', 'rotate-keys']]) {
       const { stdout } = await monostack([...sub, '--help']);
       assert.match(stdout, /--data-dir/);
@@ -43,7 +50,10 @@ describe('monostack command', () => {
     // The user's clouds.yaml already has another cloud, which must survive the merge.
     await mkdir(join(home, '.config', 'openstack'), { recursive: true });
     const userClouds = join(home, '.config', 'openstack', 'clouds.yaml');
-    await writeFile(userClouds, stringify({ clouds: { other: { auth: { auth_url: 'http://192.0.2.1/v3' } } } }));
+    await writeFile(
+      userClouds,
+      stringify({ clouds: { other: { auth: { auth_url: 'http://192.0.2.1/v3' } } } }),
+    );
     const env = { HOME: home, MONOSTACK_USER_CLOUDS: '1' };
 
     let cloud = await startProcessCloud({ dataDir, env, userClouds: true });
@@ -57,7 +67,9 @@ describe('monostack command', () => {
       assert.deepEqual(Object.keys(merged.clouds).sort(), ['monostack', 'monostack-demo', 'other']);
       assert.equal(merged.clouds['other']!.auth.auth_url, 'http://192.0.2.1/v3');
 
-      const status = JSON.parse((await monostack(['status', '--data-dir', dataDir, '--json'])).stdout) as Record<string, unknown>;
+      const status = JSON.parse(
+        (await monostack(['status', '--data-dir', dataDir, '--json'])).stdout,
+      ) as Record<string, unknown>;
       assert.equal(status['running'], true);
       assert.equal(status['url'], cloud.url);
       assert.deepEqual(status['schema'], { identity: 1, platform: 1 });
@@ -69,7 +81,10 @@ describe('monostack command', () => {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
             auth: {
-              identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+              identity: {
+                methods: ['password'],
+                password: { user: { name: 'admin', domain: { id: 'default' }, password } },
+              },
               scope: { project: { name: 'admin', domain: { id: 'default' } } },
             },
           }),
@@ -78,14 +93,22 @@ describe('monostack command', () => {
         return res.headers.get('x-subject-token')!;
       };
       const validate = async (token: string, subject: string) =>
-        (await fetch(`${cloud.url}/v3/auth/tokens`, { headers: { 'x-auth-token': token, 'x-subject-token': subject } })).status;
+        (
+          await fetch(`${cloud.url}/v3/auth/tokens`, {
+            headers: { 'x-auth-token': token, 'x-subject-token': subject },
+          })
+        ).status;
       const before = await login();
       const rotated = await monostack(['identity', 'rotate-keys', '--data-dir', dataDir]);
       assert.match(rotated.stdout, /rotated Fernet keys/);
       await new Promise((r) => setTimeout(r, 500));
       const afterRotation = await login();
       assert.notEqual(afterRotation, before);
-      assert.equal(await validate(afterRotation, before), 200, 'a token from the old primary key still validates');
+      assert.equal(
+        await validate(afterRotation, before),
+        200,
+        'a token from the old primary key still validates',
+      );
       assert.equal(await validate(before, afterRotation), 200, 'a token from the new primary key validates');
 
       const project = await fetch(`${cloud.url}/v3/projects`, {
@@ -97,7 +120,10 @@ describe('monostack command', () => {
       await cloud.stop();
       assert.equal(cloud.child.exitCode, 0, cloud.output());
       assert.match(cloud.output(), /Monostack stopped\./);
-      const down = JSON.parse((await monostack(['status', '--data-dir', dataDir, '--json']).catch((e: { stdout: string }) => e)).stdout) as Record<string, unknown>;
+      const down = JSON.parse(
+        (await monostack(['status', '--data-dir', dataDir, '--json']).catch((e: { stdout: string }) => e))
+          .stdout,
+      ) as Record<string, unknown>;
       assert.equal(down['running'], false);
 
       const migrate = await monostack(['db', 'migrate', '--data-dir', dataDir]);
@@ -108,7 +134,9 @@ describe('monostack command', () => {
       const again = parse(await readFile(cloud.cloudsYaml, 'utf8')) as Clouds;
       assert.equal(again.clouds['monostack']!.auth.password, password, 'the admin password is kept');
       const token = await login();
-      const list = await fetch(`${cloud.url}/v3/projects?name=survives-restart`, { headers: { 'x-auth-token': token } });
+      const list = await fetch(`${cloud.url}/v3/projects?name=survives-restart`, {
+        headers: { 'x-auth-token': token },
+      });
       const body = (await list.json()) as { projects: unknown[] };
       assert.equal(body.projects.length, 1);
       const users = await fetch(`${cloud.url}/v3/users?name=admin`, { headers: { 'x-auth-token': token } });

@@ -6,13 +6,16 @@ import { describe, it } from 'node:test';
 import { runConformance } from '../../src/cmd/conformance/runner.ts';
 import { TEMPEST_BIN } from '../../src/cmd/conformance/tempest.ts';
 
-const skip = process.env['CI'] === 'true' ? false : existsSync(TEMPEST_BIN) ? false : `${TEMPEST_BIN} not installed`;
+const skip =
+  process.env['CI'] === 'true' ? false : existsSync(TEMPEST_BIN) ? false : `${TEMPEST_BIN} not installed`;
 
 describe('Tempest interop: identity', { skip }, () => {
   it('passes all 17 interop-required identity tests', { timeout: 900_000 }, async () => {
     const lines: string[] = [];
     const result = await runConformance({ areas: ['identity'], workers: 2, log: (l) => lines.push(l) });
-    const report = result.results.map((r) => `${r.verdict} ${r.id}${r.reason ? `  ${r.reason}` : ''}`).join('\n');
+    const report = result.results
+      .map((r) => `${r.verdict} ${r.id}${r.reason ? `  ${r.reason}` : ''}`)
+      .join('\n');
     assert.equal(result.error, undefined, `${result.error}\n${lines.join('\n')}`);
     assert.equal(result.results.length, 17, report);
     const notPassed = result.results.filter((r) => r.verdict !== 'PASS');

@@ -8,8 +8,8 @@ import { openDatabase } from '../../src/platform/db/database.ts';
 import { isUniqueViolation } from '../../src/platform/db/errors.ts';
 import { migrate, migrationStatus } from '../../src/platform/db/migrate.ts';
 import { createLogger } from '../../src/platform/log.ts';
-import { ChangeFeed, type ChangeEvent } from '../../src/platform/watch/feed.ts';
-import { TEST_DIALECTS, skipFor } from '../support/databases.ts';
+import { type ChangeEvent, ChangeFeed } from '../../src/platform/watch/feed.ts';
+import { skipFor, TEST_DIALECTS } from '../support/databases.ts';
 
 for (const d of TEST_DIALECTS) {
   const open = async () => openDatabase(await d.freshUrl());
@@ -39,14 +39,28 @@ for (const d of TEST_DIALECTS) {
         await migrate(db, MIGRATIONS);
         await feed.start({ pollMs: 50 });
         const seen: ChangeEvent[] = [];
-        feed.subscribe((e) => e.service === 'test', (evs) => void seen.push(...evs));
+        feed.subscribe(
+          (e) => e.service === 'test',
+          (evs) => void seen.push(...evs),
+        );
         await db.db.transaction().execute(async (trx) => {
           await feed.append(trx, { service: 'test', kind: 'thing', resourceId: 'a', action: 'create' });
-          await feed.append(trx, { service: 'test', kind: 'thing', resourceId: 'b', action: 'create', data: { x: 1 } });
+          await feed.append(trx, {
+            service: 'test',
+            kind: 'thing',
+            resourceId: 'b',
+            action: 'create',
+            data: { x: 1 },
+          });
         });
         await assert.rejects(
           db.db.transaction().execute(async (trx) => {
-            await feed.append(trx, { service: 'test', kind: 'thing', resourceId: 'rolled-back', action: 'create' });
+            await feed.append(trx, {
+              service: 'test',
+              kind: 'thing',
+              resourceId: 'rolled-back',
+              action: 'create',
+            });
             throw new Error('abort');
           }),
         );
@@ -70,7 +84,14 @@ for (const d of TEST_DIALECTS) {
       const db = await open();
       try {
         await migrate(db, MIGRATIONS);
-        const row = { id: 'd1', name: 'same', description: '', enabled: 1, extra: '{}', created_at: new Date().toISOString() };
+        const row = {
+          id: 'd1',
+          name: 'same',
+          description: '',
+          enabled: 1,
+          extra: '{}',
+          created_at: new Date().toISOString(),
+        };
         await db.db.insertInto('identity_domains').values(row).execute();
         const err = await db.db
           .insertInto('identity_domains')
@@ -81,7 +102,10 @@ for (const d of TEST_DIALECTS) {
             (e: unknown) => e,
           );
         assert.ok(isUniqueViolation(err), `expected a unique violation, got ${String(err)}`);
-        const count = await db.db.selectFrom('identity_domains').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+        const count = await db.db
+          .selectFrom('identity_domains')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirst();
         assert.equal(Number(count?.n), 1);
       } finally {
         await db.close();

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cloud, createCloud } from '../../src/compose/cloud.ts';
-import { type DeepPartial, type MonostackConfig, loadConfig } from '../../src/platform/config.ts';
+import { type DeepPartial, loadConfig, type MonostackConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/log.ts';
 import { generateKey, parseKey } from '../../src/services/identity/tokens/fernet.ts';
 
@@ -129,7 +129,10 @@ export async function startTestCloud(over: DeepPartial<MonostackConfig> = {}): P
 
   const adminProjectId = cloud.bootstrap.adminProjectId;
   const adminToken = await login({ username: 'admin', password: adminPassword, projectId: adminProjectId });
-  const me = await request('GET', '/v3/auth/tokens', { token: adminToken, headers: { 'x-subject-token': adminToken } });
+  const me = await request('GET', '/v3/auth/tokens', {
+    token: adminToken,
+    headers: { 'x-subject-token': adminToken },
+  });
   const adminUserId = me.body.token.user.id as string;
 
   const roles = new Map<string, string>();
@@ -144,7 +147,10 @@ export async function startTestCloud(over: DeepPartial<MonostackConfig> = {}): P
   };
 
   const makeProject = async (name = uniqueName('project')) => {
-    const res = await request('POST', '/v3/projects', { token: adminToken, body: { project: { name, domain_id: 'default' } } });
+    const res = await request('POST', '/v3/projects', {
+      token: adminToken,
+      body: { project: { name, domain_id: 'default' } },
+    });
     if (res.status === 201) return res.body.project.id as string;
     // Before the projects API exists, write the row directly.
     if (res.status !== 404) throw new Error(`project create failed: ${res.status} ${res.text}`);
@@ -152,7 +158,16 @@ export async function startTestCloud(over: DeepPartial<MonostackConfig> = {}): P
     await cloud.identity.context.write(async (trx) => {
       await trx
         .insertInto('identity_projects')
-        .values({ id, name, domain_id: 'default', parent_id: null, description: '', enabled: 1, extra: '{}', created_at: new Date().toISOString() })
+        .values({
+          id,
+          name,
+          domain_id: 'default',
+          parent_id: null,
+          description: '',
+          enabled: 1,
+          extra: '{}',
+          created_at: new Date().toISOString(),
+        })
         .execute();
     });
     return id;
@@ -169,7 +184,9 @@ export async function startTestCloud(over: DeepPartial<MonostackConfig> = {}): P
     if (res.status !== 201) throw new Error(`user create failed: ${res.status} ${res.text}`);
     const id = res.body.user.id as string;
     const rid = await roleId(o.role ?? 'member');
-    const grant = await request('PUT', `/v3/projects/${projectId}/users/${id}/roles/${rid}`, { token: adminToken });
+    const grant = await request('PUT', `/v3/projects/${projectId}/users/${id}/roles/${rid}`, {
+      token: adminToken,
+    });
     if (grant.status !== 204) {
       if (grant.status !== 404) throw new Error(`grant failed: ${grant.status} ${grant.text}`);
       // Before the grants API exists, write the assignment directly.

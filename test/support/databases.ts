@@ -30,7 +30,9 @@ export const TEST_DIALECTS: readonly TestDialect[] = [
       url.searchParams.set('options', `-c search_path=${schema}`);
       return url.toString();
     },
-    unavailable: pgUrl ? undefined : 'MONOSTACK_TEST_PG_URL is not set (scripts/test.sh starts a PostgreSQL test server)',
+    unavailable: pgUrl
+      ? undefined
+      : 'MONOSTACK_TEST_PG_URL is not set (scripts/test.sh starts a PostgreSQL test server)',
   },
 ];
 

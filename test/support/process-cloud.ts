@@ -29,7 +29,11 @@ export async function freePort(): Promise<number> {
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
 export async function startProcessCloud(
-  opts: { env?: Record<string, string>; dataDir?: string; /** merge into $HOME's clouds.yaml (off by default) */ userClouds?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string /** merge into $HOME's clouds.yaml (off by default) */;
+    userClouds?: boolean;
+  } = {},
 ): Promise<ProcessCloud> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'monostack-proc-')));
   const port = await freePort();

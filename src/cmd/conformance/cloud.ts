@@ -83,9 +83,22 @@ export async function startCloud(opts: {
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(
     process.execPath,
-    [path.join(opts.repoRoot, 'bin', 'monostack'), 'up', '--data-dir', opts.dataDir, '--port', String(port), '--host', '127.0.0.1'],
+    [
+      path.join(opts.repoRoot, 'bin', 'monostack'),
+      'up',
+      '--data-dir',
+      opts.dataDir,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ],
     // MONOSTACK_USER_CLOUDS=0: a throwaway cloud must not land in ~/.config/openstack/clouds.yaml.
-    { cwd: opts.repoRoot, stdio: ['ignore', fd, fd], env: { ...process.env, MONOSTACK_USER_CLOUDS: '0', ...CONFORMANCE_SETTINGS } },
+    {
+      cwd: opts.repoRoot,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, MONOSTACK_USER_CLOUDS: '0', ...CONFORMANCE_SETTINGS },
+    },
   );
   closeSync(fd);
   let spawnError: Error | undefined;

@@ -4,5 +4,7 @@
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string } | null;
   if (!e || typeof e !== 'object') return false;
-  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === '23505';
+  return (
+    e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === '23505'
+  );
 }

@@ -45,7 +45,12 @@ export async function migrate(database: Database, sets: readonly ServiceMigratio
         await m.up(trx, database.dialect);
         await trx
           .insertInto('monostack_migrations')
-          .values({ service: set.service, version: m.version, name: m.name, applied_at: new Date().toISOString() })
+          .values({
+            service: set.service,
+            version: m.version,
+            name: m.name,
+            applied_at: new Date().toISOString(),
+          })
           .execute();
         return true;
       });

@@ -1,7 +1,13 @@
 // Builds the one HTTP listener: every service's route table mounted on fastify, with request ids,
 // token auth, policy, body validation, microversions, metrics and each service's error dialect.
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { ApiError, isApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -79,7 +85,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   });
 
   app.removeAllContentTypeParsers();
-  const parseJson = (_req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void) => {
+  const parseJson = (
+    _req: FastifyRequest,
+    body: string,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
     if (body.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(body));
@@ -142,7 +152,13 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
       const cfg = req.routeOptions.config as { service?: ServiceHttp } | undefined;
       if (debug) {
         log.debug(
-          { request_id: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+          {
+            request_id: req.id,
+            method: req.method,
+            url: req.url,
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime),
+          },
           'request',
         );
       }
@@ -186,7 +202,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
           let creds: Record<string, unknown> | undefined;
           const can = (rule: string, target: Record<string, unknown> = {}) => {
             creds ??= policyCredentials(auth);
-            const t = service.policyTarget ? service.policyTarget(target, req.params as Record<string, string>) : target;
+            const t = service.policyTarget
+              ? service.policyTarget(target, req.params as Record<string, string>)
+              : target;
             return service.policy.enforce(rule, t, creds);
           };
           const ctx: RouteContext = {
@@ -208,7 +226,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
             authorize(rule, target = {}) {
               if (can(rule, target)) return;
               if (!auth) throw new ApiError(401, 'Unauthorized', UNAUTHENTICATED);
-              throw new ApiError(403, 'Forbidden', `You are not authorized to perform the requested action: ${rule}.`);
+              throw new ApiError(
+                403,
+                'Forbidden',
+                `You are not authorized to perform the requested action: ${rule}.`,
+              );
             },
             baseUrl: () => baseUrlOf(req),
           };
@@ -216,7 +238,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
             const st = service.microversions.serviceType;
             reply.header('openstack-api-version', `${st} ${ctx.mv}`);
             reply.header('vary', 'OpenStack-API-Version');
-            if (service.microversions.legacyHeader) reply.header(service.microversions.legacyHeader, String(ctx.mv));
+            if (service.microversions.legacyHeader)
+              reply.header(service.microversions.legacyHeader, String(ctx.mv));
           }
           if (route.body) validator.validate(route.body, req.body);
           if (route.policy) ctx.authorize(route.policy, route.target ? await route.target(ctx) : {});

@@ -16,7 +16,9 @@ export const keystoneDialect: ErrorDialect = (err, ctx) => {
   return {
     status: err.status,
     headers,
-    body: { error: { code: err.status, title: reasonPhrase(err.status), message: err.message, ...err.extra } },
+    body: {
+      error: { code: err.status, title: reasonPhrase(err.status), message: err.message, ...err.extra },
+    },
   };
 };
 

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../errors.ts';
-import { byVersion, Microversion, negotiate, type MicroversionSpec } from './microversion.ts';
+import type { ApiError } from '../errors.ts';
+import { byVersion, Microversion, type MicroversionSpec, negotiate } from './microversion.ts';
 
-const compute: MicroversionSpec = { serviceType: 'compute', min: '2.1', max: '2.93', legacyHeader: 'X-OpenStack-Nova-API-Version' };
+const compute: MicroversionSpec = {
+  serviceType: 'compute',
+  min: '2.1',
+  max: '2.93',
+  legacyHeader: 'X-OpenStack-Nova-API-Version',
+};
 
 describe('microversions', () => {
   it('defaults to the minimum and maps latest to the maximum', () => {
@@ -12,10 +17,21 @@ describe('microversions', () => {
   });
 
   it('reads the modern header among other services and the legacy header', () => {
-    assert.equal(String(negotiate(compute, { 'openstack-api-version': 'volume 3.10, compute 2.60' })), '2.60');
+    assert.equal(
+      String(negotiate(compute, { 'openstack-api-version': 'volume 3.10, compute 2.60' })),
+      '2.60',
+    );
     assert.equal(String(negotiate(compute, { 'x-openstack-nova-api-version': '2.37' })), '2.37');
     // The modern header wins over the legacy one.
-    assert.equal(String(negotiate(compute, { 'openstack-api-version': 'compute 2.50', 'x-openstack-nova-api-version': '2.37' })), '2.50');
+    assert.equal(
+      String(
+        negotiate(compute, {
+          'openstack-api-version': 'compute 2.50',
+          'x-openstack-nova-api-version': '2.37',
+        }),
+      ),
+      '2.50',
+    );
   });
 
   it('answers 406 outside the range and 400 to garbage', () => {
@@ -28,7 +44,10 @@ describe('microversions', () => {
     })() as ApiError;
     assert.equal(out.status, 406);
     assert.match(out.message, /Minimum is 2\.1 and maximum is 2\.93/);
-    assert.throws(() => negotiate(compute, { 'openstack-api-version': 'compute two' }), (e: ApiError) => e.status === 400);
+    assert.throws(
+      () => negotiate(compute, { 'openstack-api-version': 'compute two' }),
+      (e: ApiError) => e.status === 400,
+    );
   });
 
   it('compares numerically and floors lookups', () => {

@@ -33,7 +33,10 @@ export class Microversion {
 }
 
 /** Picks the requested version: the service's minimum when none is asked for, max for "latest"; 406 outside. */
-export function negotiate(spec: MicroversionSpec, headers: Record<string, string | string[] | undefined>): Microversion {
+export function negotiate(
+  spec: MicroversionSpec,
+  headers: Record<string, string | string[] | undefined>,
+): Microversion {
   const min = Microversion.parse(spec.min)!;
   const max = Microversion.parse(spec.max)!;
   let asked: string | undefined;
@@ -49,7 +52,12 @@ export function negotiate(spec: MicroversionSpec, headers: Record<string, string
   if (asked === undefined) return min;
   if (asked.trim().toLowerCase() === 'latest') return max;
   const v = Microversion.parse(asked);
-  if (!v) throw new ApiError(400, 'InvalidMicroversion', `Invalid ${spec.serviceType} API version string: ${asked}`);
+  if (!v)
+    throw new ApiError(
+      400,
+      'InvalidMicroversion',
+      `Invalid ${spec.serviceType} API version string: ${asked}`,
+    );
   if (v.compare(min) < 0 || v.compare(max) > 0) {
     throw new ApiError(
       406,

@@ -23,7 +23,8 @@ export function parseBool(v: string | undefined, fallback: boolean, name = 'valu
 export function parseLimit(v: string | undefined, max?: number): number | undefined {
   if (v === undefined) return max;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new ApiError(400, 'ValidationError', `limit must be a non-negative integer, not '${v}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ApiError(400, 'ValidationError', `limit must be a non-negative integer, not '${v}'`);
   return max !== undefined ? Math.min(n, max) : n;
 }
 
@@ -35,7 +36,11 @@ export function page<T extends { id: string }>(
   let start = 0;
   if (opts.marker !== undefined) {
     const i = items.findIndex((x) => x.id === opts.marker);
-    if (i < 0) throw opts.notFound?.(opts.marker) ?? new ApiError(400, 'MarkerNotFound', `Marker ${opts.marker} could not be found.`);
+    if (i < 0)
+      throw (
+        opts.notFound?.(opts.marker) ??
+        new ApiError(400, 'MarkerNotFound', `Marker ${opts.marker} could not be found.`)
+      );
     start = i + 1;
   }
   const end = opts.limit === undefined ? items.length : start + opts.limit;

@@ -31,9 +31,21 @@ describe('schema validation messages', () => {
     assert.equal(message({ user: { name: 'ok' } }), 'valid');
     assert.equal(message({}), "'user' is a required property");
     assert.equal(message({ user: {} }), "Invalid input for field 'user': 'name' is a required property");
-    assert.equal(message({ user: { name: 3 } }), "Invalid input for field 'user/name': 3 is not of type 'string'");
-    assert.equal(message({ user: { name: 'x', enabled: 'yes' } }), "Invalid input for field 'user/enabled': 'yes' is not of type 'boolean'");
-    assert.equal(message({ user: { name: 'toolong' } }), "Invalid input for field 'user/name': 'toolong' is too long");
-    assert.equal(message({ user: { name: 'x', extra: 1 } }), "Invalid input for field 'user': Additional properties are not allowed ('extra' was unexpected)");
+    assert.equal(
+      message({ user: { name: 3 } }),
+      "Invalid input for field 'user/name': 3 is not of type 'string'",
+    );
+    assert.equal(
+      message({ user: { name: 'x', enabled: 'yes' } }),
+      "Invalid input for field 'user/enabled': 'yes' is not of type 'boolean'",
+    );
+    assert.equal(
+      message({ user: { name: 'toolong' } }),
+      "Invalid input for field 'user/name': 'toolong' is too long",
+    );
+    assert.equal(
+      message({ user: { name: 'x', extra: 1 } }),
+      "Invalid input for field 'user': Additional properties are not allowed ('extra' was unexpected)",
+    );
   });
 });

@@ -42,7 +42,12 @@ function repr(v: unknown): string {
 }
 
 function pyType(t: unknown): string {
-  const map: Record<string, string> = { integer: 'integer', number: 'number', boolean: 'boolean', null: 'null' };
+  const map: Record<string, string> = {
+    integer: 'integer',
+    number: 'number',
+    boolean: 'boolean',
+    null: 'null',
+  };
   return Array.isArray(t) ? t.map((x) => `'${map[x] ?? x}'`).join(', ') : `'${map[String(t)] ?? t}'`;
 }
 

@@ -1,6 +1,6 @@
 // The change feed: ordered events written in the same transaction as the change they describe;
 // subscribers in this process are woken after commit (SQLite) or by LISTEN/NOTIFY (PostgreSQL).
-import { type Generated, type Kysely, type Transaction, sql } from 'kysely';
+import { type Generated, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Migration } from '../db/migrate.ts';
 import type { Logger } from '../log.ts';

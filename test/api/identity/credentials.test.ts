@@ -184,7 +184,10 @@ describe('identity credentials', () => {
     assert.equal(retype.body.credential.type, 'totp');
     const empty = await c.request('PATCH', url, { token: alice.token, body: { credential: {} } });
     assert.equal(empty.status, 400);
-    const toEc2 = await c.request('PATCH', url, { token: alice.token, body: { credential: { type: 'ec2' } } });
+    const toEc2 = await c.request('PATCH', url, {
+      token: alice.token,
+      body: { credential: { type: 'ec2' } },
+    });
     assert.equal(toEc2.status, 400, 'an ec2 credential needs a project');
     const stored = (await c.request('GET', url, { token: alice.token })).body.credential;
     assert.equal(stored.blob, 'x');

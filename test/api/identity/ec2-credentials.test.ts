@@ -1,7 +1,7 @@
 // OS-EC2 credentials under /v3/users/{id}/credentials/OS-EC2, and users in unknown domains.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type TestCloud, startTestCloud } from '../../support/cloud.ts';
+import { startTestCloud, type TestCloud } from '../../support/cloud.ts';
 
 describe('identity OS-EC2 credentials', () => {
   let c: TestCloud;
@@ -23,7 +23,10 @@ describe('identity OS-EC2 credentials', () => {
     assert.match(cred.access, /^[0-9a-f]{32}$/);
     assert.match(cred.secret, /^[0-9a-f]{32}$/);
     const list = await c.request('GET', base, { token: u.token });
-    assert.deepEqual(list.body.credentials.map((x: { access: string }) => x.access), [cred.access]);
+    assert.deepEqual(
+      list.body.credentials.map((x: { access: string }) => x.access),
+      [cred.access],
+    );
     const shown = await c.request('GET', `${base}/${cred.access}`, { token: u.token });
     assert.equal(shown.status, 200);
     assert.equal(shown.body.credential.secret, cred.secret);
@@ -33,7 +36,14 @@ describe('identity OS-EC2 credentials', () => {
     assert.equal(v3.body.credentials[0].type, 'ec2');
     const other = await c.makeUser();
     assert.equal((await c.request('GET', `${base}/${cred.access}`, { token: other.token })).status, 403);
-    assert.equal((await c.request('GET', `/v3/users/${other.id}/credentials/OS-EC2/${cred.access}`, { token: c.adminToken })).status, 404);
+    assert.equal(
+      (
+        await c.request('GET', `/v3/users/${other.id}/credentials/OS-EC2/${cred.access}`, {
+          token: c.adminToken,
+        })
+      ).status,
+      404,
+    );
     assert.equal((await c.request('DELETE', `${base}/${cred.access}`, { token: u.token })).status, 204);
     assert.equal((await c.request('GET', `${base}/${cred.access}`, { token: u.token })).status, 404);
   });
@@ -47,7 +57,10 @@ describe('identity OS-EC2 credentials', () => {
   });
 
   it('answers 404 for a user in an unknown domain', async () => {
-    const res = await c.request('POST', '/v3/users', { token: c.adminToken, body: { user: { name: 'x', domain_id: 'nope' } } });
+    const res = await c.request('POST', '/v3/users', {
+      token: c.adminToken,
+      body: { user: { name: 'x', domain_id: 'nope' } },
+    });
     assert.equal(res.status, 404);
     assert.equal(res.body.error.message, 'Could not find domain: nope.');
   });
