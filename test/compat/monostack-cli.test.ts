@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { MIGRATIONS } from '../../src/compose/cloud.ts';
 import { REPO_ROOT, startProcessCloud } from '../support/process-cloud.ts';
 
 const run = promisify(execFile);
@@ -72,7 +73,8 @@ describe('monostack command', () => {
       ) as Record<string, unknown>;
       assert.equal(status['running'], true);
       assert.equal(status['url'], cloud.url);
-      assert.deepEqual(status['schema'], { identity: 1, platform: 1 });
+      const latest = Object.fromEntries(MIGRATIONS.map((m) => [m.service, Math.max(...m.migrations.map((x) => x.version))]));
+      assert.deepEqual(status['schema'], latest);
 
       const password = mine.clouds['monostack']!.auth.password;
       const login = async () => {

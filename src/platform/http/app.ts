@@ -39,6 +39,7 @@ export function policyCredentials(a: AuthContext | undefined): Record<string, un
     system_scope: a.system ?? null,
     roles: a.roles,
     is_admin_project: a.isAdminProject,
+    trust_id: a.trustId ?? null,
     token: {
       user_id: a.userId,
       user: { id: a.userId, domain: { id: a.userDomainId } },

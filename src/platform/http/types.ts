@@ -28,6 +28,8 @@ export interface AuthContext {
   issuedAt: number;
   expiresAt: number;
   appCredId?: string;
+  /** The trust a trust-scoped token was issued from (a delegated token, like an application credential's). */
+  trustId?: string;
   isAdminProject: boolean;
 }
 

@@ -34,8 +34,18 @@ const PRIMARY_AUTH_METHODS: ReadonlySet<string> = new Set([
   'x509',
 ]);
 
+/** The token came from a delegated credential (application credential, OAuth1, EC2, …): is_delegated_method. */
+export function isDelegatedMethod(auth: AuthContext): boolean {
+  return (
+    auth.appCredId !== undefined ||
+    auth.methods.length === 0 ||
+    auth.methods.some((m) => !PRIMARY_AUTH_METHODS.has(m))
+  );
+}
+
+/** Any delegation: a delegated method or a trust-scoped token (whose methods are the trustee's own). */
 export function isDelegatedAuth(auth: AuthContext): boolean {
-  return auth.appCredId !== undefined || auth.methods.some((m) => !PRIMARY_AUTH_METHODS.has(m));
+  return auth.trustId !== undefined || isDelegatedMethod(auth);
 }
 
 const APP_CRED_METHOD = 'application_credential';

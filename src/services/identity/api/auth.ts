@@ -1,13 +1,14 @@
-// /v3/auth: issue (password, token, application_credential), validate, check, revoke; catalog, projects,
-// domains and system for the token's user.
+// /v3/auth: issue (password, token, application_credential; scoped to a project, domain, the system or a
+// trust), validate, check, revoke; catalog, projects, domains and system for the token's user.
 import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { GenerationCache, type IdentityContext } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
-import { type AuthMethods, authenticateIdentity } from '../domain/authenticate.ts';
+import { type Authenticated, type AuthMethods, authenticateIdentity } from '../domain/authenticate.ts';
 import type { IdentityReader, Scope } from '../store/reader.ts';
 import type { TokenService, ValidatedToken } from '../tokens/service.ts';
+import { consumeTrustUse, findLiveTrust } from './trusts.ts';
 import { domainView, listBody, projectView } from './views.ts';
 
 const authSchema = {
@@ -36,14 +37,28 @@ interface ScopeBody {
   'OS-TRUST:trust'?: unknown;
 }
 
-async function resolveScope(reader: IdentityReader, raw: unknown): Promise<Scope | undefined> {
+/** A scope the request asked for: one of a token's, or a trust (whose project the token is scoped to). */
+type RequestedScope = Scope | { kind: 'trust'; trustId: string };
+
+async function resolveScope(reader: IdentityReader, raw: unknown): Promise<RequestedScope | undefined> {
   if (raw === undefined) return undefined;
   if (raw === 'unscoped') return { kind: 'unscoped' };
   if (typeof raw !== 'object' || raw === null) throw IdentityErrors.validation(`Invalid input for field 'scope': must be an object or "unscoped"`);
   const s = raw as ScopeBody;
   const given = ['project', 'domain', 'system', 'OS-TRUST:trust'].filter((k) => k in s);
   if (given.length > 1) throw IdentityErrors.validation('Specify either domain, project or system, not more than one.');
-  if (s['OS-TRUST:trust'] !== undefined) throw IdentityErrors.notImplemented();
+  const trust = s['OS-TRUST:trust'];
+  if (trust !== undefined) {
+    if (typeof trust !== 'object' || trust === null || Array.isArray(trust)) {
+      throw IdentityErrors.validation(`Invalid input for field 'scope/OS-TRUST:trust': must be an object`);
+    }
+    const id = (trust as { id?: unknown }).id;
+    if (id !== undefined && typeof id !== 'string') {
+      throw IdentityErrors.validation(`Invalid input for field 'scope/OS-TRUST:trust/id': must be a string`);
+    }
+    if (!id) throw IdentityErrors.expecting('trust_id', 'trust');
+    return { kind: 'trust', trustId: id };
+  }
   if (s.system) {
     if (s.system.all !== true) throw IdentityErrors.validation('Only the "all" system scope is supported.');
     return { kind: 'system' };
@@ -106,6 +121,36 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
   const wantsCatalog = (ctx: RouteContext) => queryOne(ctx.query, 'nocatalog') === undefined;
   const authProjects = new GenerationCache<string>(ix);
 
+  /**
+   * A token from a trust, for its trustee: scoped to the trust's project with the trust's roles (the user is the
+   * trustor when the trust impersonates). A limited trust loses one use per token, taken only once the token
+   * has been issued.
+   */
+  const trustScoped = async (ctx: RouteContext, who: Authenticated, trustId: string) => {
+    if (who.appCred) throw IdentityErrors.unauthorized('Application credentials cannot request a scope.');
+    const parentScope = who.parent?.claims.scope;
+    if (parentScope && parentScope.kind !== 'unscoped' && !ix.config.token.allow_rescope_scoped_token) {
+      throw IdentityErrors.forbidden('Rescoping scoped token is not allowed.');
+    }
+    const trust = await findLiveTrust(ix.db, trustId, ix.now());
+    if (!trust) throw IdentityErrors.unauthorized(`Could not find trust: ${trustId}.`);
+    if (trust.project_id === null) throw IdentityErrors.unauthorized('A trust without a project cannot scope a token.');
+    const v = await tokens.issue({
+      userId: who.user.id,
+      methods: who.methods,
+      scope: { kind: 'project', projectId: trust.project_id },
+      trustId: trust.id,
+      parentAuditId: who.parent ? who.parent.claims.auditIds[who.parent.claims.auditIds.length - 1] : undefined,
+      expiresAt: who.parent?.claims.expiresAt,
+    });
+    if (!(await consumeTrustUse(ix, trust))) throw IdentityErrors.unauthorized(`Could not find trust: ${trustId}.`);
+    return {
+      status: 201,
+      headers: { 'x-subject-token': v.token },
+      body: { token: await tokens.render(v, { catalog: wantsCatalog(ctx), base: ctx.baseUrl() }) },
+    };
+  };
+
   return [
     {
       method: 'POST',
@@ -115,7 +160,9 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
       async handler(ctx) {
         const auth = ctx.body.auth as { identity: AuthMethods; scope?: unknown };
         const who = await authenticateIdentity(ix, reader, tokens, auth.identity);
-        let scope = await resolveScope(reader, auth.scope);
+        const requested = await resolveScope(reader, auth.scope);
+        if (requested?.kind === 'trust') return trustScoped(ctx, who, requested.trustId);
+        let scope: Scope | undefined = requested;
         if (who.appCred) {
           if (scope && !(scope.kind === 'project' && scope.projectId === who.appCred.project_id)) {
             throw IdentityErrors.unauthorized('Application credentials cannot request a scope.');

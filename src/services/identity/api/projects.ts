@@ -23,6 +23,7 @@ import {
   tagsSchema,
   truncate,
 } from './projects.schema.ts';
+import { deleteTrustRows } from './trusts.ts';
 import { listBody, projectView } from './views.ts';
 
 type Body = Record<string, unknown>;
@@ -70,6 +71,7 @@ export async function deleteProjectRows(trx: IdentityTrx, ids: string[]): Promis
     await trx.deleteFrom('identity_app_credential_roles').where('app_cred_id', 'in', acIds).execute();
     await trx.deleteFrom('identity_app_credentials').where('id', 'in', acIds).execute();
   }
+  await deleteTrustRows(trx, { projectIds: ids });
   await trx.deleteFrom('identity_projects').where('id', 'in', ids).execute();
 }
 

@@ -15,6 +15,11 @@ import { projectRoutes } from './projects.ts';
 import { roleRoutes } from './roles.ts';
 import { userRoutes } from './users.ts';
 import { versionRoutes } from './versions.ts';
+import { domainConfigRoutes } from './domain-configs.ts';
+import { endpointGroupRoutes } from './endpoint-groups.ts';
+import { oauthConsumerRoutes } from './oauth1-consumers.ts';
+import { policyRoutes } from './policies.ts';
+import { trustRoutes } from './trusts.ts';
 
 export function identityRoutes(ix: IdentityContext, reader: IdentityReader, tokens: TokenService): Route[] {
   return [
@@ -30,5 +35,10 @@ export function identityRoutes(ix: IdentityContext, reader: IdentityReader, toke
     ...appCredentialRoutes(ix, reader),
     ...credentialRoutes(ix, reader),
     ...ec2CredentialRoutes(ix, reader),
+    ...policyRoutes(ix, reader),
+    ...oauthConsumerRoutes(ix, reader),
+    ...endpointGroupRoutes(ix, reader),
+    ...domainConfigRoutes(ix, reader),
+    ...trustRoutes(ix, reader),
   ];
 }

@@ -10,6 +10,7 @@ import type { UserRow } from '../store/tables.ts';
 import type { TokenService } from '../tokens/service.ts';
 import { guardLastAdmin } from './assignments.ts';
 import { projectsForUser } from './auth.ts';
+import { deleteTrustRows } from './trusts.ts';
 import { groupView, listBody, projectView, userView } from './views.ts';
 
 const KNOWN = new Set(['id', 'name', 'domain_id', 'enabled', 'password', 'default_project_id', 'options', 'links', 'federated']);
@@ -372,4 +373,5 @@ export async function deleteUserRows(trx: IdentityTrx, id: string): Promise<void
   }
   await trx.deleteFrom('identity_app_credentials').where('user_id', '=', id).execute();
   await trx.deleteFrom('identity_credentials').where('user_id', '=', id).execute();
+  await deleteTrustRows(trx, { userId: id });
 }

@@ -147,6 +147,11 @@ export async function authenticateIdentity(
       if (typeof id !== 'string') throw IdentityErrors.expecting('id', 'token');
       parent = await tokens.validate(id);
       if (parent.appCred) throw IdentityErrors.forbidden('Application credentials cannot be used to rescope a token.');
+      if (parent.trust) {
+        throw IdentityErrors.forbiddenAction(
+          'Using trust-scoped token to create another token. Create a new trust-scoped token instead',
+        );
+      }
       for (const pm of parent.claims.methods) outMethods.add(pm);
       same(parent.user);
     } else {

@@ -158,9 +158,34 @@ export interface RevocationEventRow {
   audit_id: string | null;
   audit_chain_id: string | null;
   app_cred_id: string | null;
+  trust_id: string | null;
   /** Tokens issued at or before this instant (epoch ms) that match are revoked. */
   issued_before: number;
   revoked_at: string;
+}
+
+/** An OS-TRUST trust; deleted_at set means deleted (Keystone soft-deletes trusts). */
+export interface TrustRow {
+  id: string;
+  trustor_user_id: string;
+  trustee_user_id: string;
+  project_id: string | null;
+  impersonation: number;
+  /** ISO 8601 UTC ("…Z"), or null for a trust that does not expire. */
+  expires_at: string | null;
+  /** Tokens that may still be issued from the trust; null for unlimited. */
+  remaining_uses: number | null;
+  redelegation_count: number;
+  redelegated_trust_id: string | null;
+  deleted_at: string | null;
+  /** JSON: attributes a client sent that Keystone keeps as extras. */
+  extra: string;
+  created_at: string;
+}
+
+export interface TrustRoleRow {
+  trust_id: string;
+  role_id: string;
 }
 
 export interface IdentityTables extends FeedTables {
@@ -181,4 +206,6 @@ export interface IdentityTables extends FeedTables {
   identity_app_credential_roles: AppCredentialRoleRow;
   identity_credentials: CredentialRow;
   identity_revocation_events: RevocationEventRow;
+  identity_trusts: TrustRow;
+  identity_trust_roles: TrustRoleRow;
 }

@@ -38,6 +38,20 @@ const SHAPES: [string, TokenClaims][] = [
     }),
   ],
   [
+    'trust',
+    claims({ scope: { kind: 'project', projectId: uuid() }, methods: ['password'], trustId: uuid() }),
+  ],
+  [
+    'trust (non-uuid ids), rescoped',
+    claims({
+      userId: 'ldap-trustee',
+      methods: ['password', 'token'],
+      auditIds: [auditId(), auditId()],
+      scope: { kind: 'project', projectId: 'Project-Not-Hex' },
+      trustId: 'trust-Not-Hex',
+    }),
+  ],
+  [
     'rescoped, non-uuid user, all methods',
     claims({
       userId: 'ldap-user-Ä',
@@ -74,6 +88,14 @@ describe('token payloads', () => {
     assert.throws(() => packClaims(claims({ auditIds: ['AAAAAAAAAAAAAAAAAAAAAB'] })), TypeError);
     assert.throws(() => packClaims(claims({ userId: '' })), TypeError);
     assert.throws(() => packClaims(claims({ appCredId: uuid() })), TypeError);
+    assert.throws(() => packClaims(claims({ trustId: uuid() })), TypeError);
+    assert.throws(
+      () =>
+        packClaims(
+          claims({ scope: { kind: 'project', projectId: uuid() }, trustId: uuid(), appCredId: uuid() }),
+        ),
+      TypeError,
+    );
     assert.throws(() => packClaims(claims({ issuedAt: 1.5 })), RangeError);
   });
 
@@ -86,7 +108,8 @@ describe('token payloads', () => {
       ['truncated', packClaims(claims()).subarray(0, 20)],
       ['trailing bytes', Buffer.concat([packClaims(claims()), Buffer.from([0])])],
       ['not an array', encode({ userId: 'x' })],
-      ['unknown version', encode([3, u, 1, 0, 1, a])],
+      ['unknown version', encode([5, u, 1, 0, 1, a])],
+      ['trust without trust id', encode([3, u, 1, u, 0, 1, a])],
       ['string version', encode(['0', u, 1, 0, 1, a])],
       ['wrong field count', encode([0, u, 1, 0, 1, a, 'extra'])],
       ['short uuid', encode([0, [true, randomBytes(15)], 1, 0, 1, a])],

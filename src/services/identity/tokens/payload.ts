@@ -20,6 +20,8 @@ export interface TokenClaims {
   auditIds: string[];
   scope: TokenScope;
   appCredId?: string;
+  /** The trust a trust-scoped token was issued from (its scope is the trust's project; userId is the trustee). */
+  trustId?: string;
 }
 
 /** Bit assigned to each authentication method in the packed methods bitmask. */
@@ -35,10 +37,11 @@ export const METHOD_BITS: Readonly<Record<string, number>> = Object.freeze({
 const METHOD_ENTRIES = Object.freeze(Object.entries(METHOD_BITS));
 const KNOWN_METHOD_MASK = 127;
 
-/** Payload shape versions (numbered as keystone's: unscoped 0, domain 1, project 2, system 8, app cred 9). */
+/** Payload shape versions (numbered as keystone's: unscoped 0, domain 1, project 2, trust 3, system 8, app cred 9). */
 const UNSCOPED = 0;
 const DOMAIN_SCOPED = 1;
 const PROJECT_SCOPED = 2;
+const TRUST_SCOPED = 3;
 const SYSTEM_SCOPED = 8;
 const APP_CRED_SCOPED = 9;
 
@@ -78,7 +81,7 @@ function packTime(value: number, field: string): number {
   return value;
 }
 
-/** Packs claims as [version, userId, methods, ...scope ids, issuedAt, lifetimeMs, auditIds, (appCredId)]. */
+/** Packs claims as [version, userId, methods, ...scope ids, issuedAt, lifetimeMs, auditIds, (appCredId | trustId)]. */
 export function packClaims(claims: TokenClaims): Uint8Array {
   const issuedAt = packTime(claims.issuedAt, 'issuedAt');
   const lifetime = packTime(claims.expiresAt, 'expiresAt') - issuedAt;
@@ -90,6 +93,13 @@ export function packClaims(claims: TokenClaims): Uint8Array {
   const methods = packMethods(claims.methods);
   const tail = [issuedAt, lifetime, auditIds.map(packAuditId)];
   const scope = claims.scope;
+  if (claims.trustId !== undefined) {
+    if (claims.appCredId !== undefined)
+      throw new TypeError('a token cannot carry both a trust and an application credential');
+    if (scope.kind !== 'project') throw new TypeError('trust tokens must be project scoped');
+    const project = packId(scope.projectId, 'projectId');
+    return encode([TRUST_SCOPED, user, methods, project, ...tail, packId(claims.trustId, 'trustId')]);
+  }
   if (claims.appCredId !== undefined) {
     if (scope.kind !== 'project') throw new TypeError('application credential tokens must be project scoped');
     const project = packId(scope.projectId, 'projectId');
@@ -182,6 +192,10 @@ export function unpackClaims(bytes: Uint8Array): TokenClaims {
       return base(shape(fields, 7), { kind: 'domain', domainId: unpackId(fields[3]) }, 4);
     case PROJECT_SCOPED:
       return base(shape(fields, 7), { kind: 'project', projectId: unpackId(fields[3]) }, 4);
+    case TRUST_SCOPED: {
+      const f = shape(fields, 8);
+      return { ...base(f, { kind: 'project', projectId: unpackId(f[3]) }, 4), trustId: unpackId(f[7]) };
+    }
     case APP_CRED_SCOPED: {
       const f = shape(fields, 8);
       return { ...base(f, { kind: 'project', projectId: unpackId(f[3]) }, 4), appCredId: unpackId(f[7]) };

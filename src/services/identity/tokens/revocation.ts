@@ -9,6 +9,8 @@ export interface RevocationFilter {
   auditId?: string;
   auditChainId?: string;
   appCredId?: string;
+  /** Tokens issued from this trust. */
+  trustId?: string;
 }
 
 /** Records a revocation event in the caller's transaction. */
@@ -23,6 +25,8 @@ export async function recordRevocation(ix: IdentityContext, trx: IdentityTrx, f:
       audit_id: f.auditId ?? null,
       audit_chain_id: f.auditChainId ?? null,
       app_cred_id: f.appCredId ?? null,
+      // Named only when set: trust_id is a later column (migration 0002).
+      ...(f.trustId ? { trust_id: f.trustId } : {}),
       issued_before: ix.now(),
       revoked_at: ix.nowIso(),
     })

@@ -6,24 +6,35 @@ import { isoMicro } from '../../../platform/clock.ts';
 import { GenerationCache, type IdentityContext, type IdentityTrx } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
-import type {
-  AppCredentialRow,
-  DomainRow,
-  EndpointRow,
-  ProjectRow,
-  RevocationEventRow,
-  RoleRow,
-  ServiceRow,
-  UserRow,
+import {
+  type AppCredentialRow,
+  type DomainRow,
+  type EndpointRow,
+  GLOBAL_ROLE_DOMAIN,
+  type ProjectRow,
+  type RevocationEventRow,
+  type RoleRow,
+  type ServiceRow,
+  type TrustRow,
+  type UserRow,
 } from '../store/tables.ts';
+import { findLiveTrust, trustRoleIds } from '../api/trusts.ts';
 import { keystoneTime } from '../api/views.ts';
 import { type RevocationFilter, recordRevocation } from './revocation.ts';
 import { InvalidToken, TokenExpired, type FernetTokenProvider, newAuditId } from './token-provider.ts';
 import type { TokenClaims, TokenScope } from './payload.ts';
 
+/** The trust behind a trust-scoped token, with both its users. */
+export interface TrustGrant {
+  trust: TrustRow;
+  trustor: UserRow;
+  trustee: UserRow;
+}
+
 export interface ValidatedToken {
   token: string;
   claims: TokenClaims;
+  /** The token's user: the trustor for an impersonating trust-scoped token (claims.userId is the trustee). */
   user: UserRow;
   userDomain: DomainRow;
   project?: ProjectRow;
@@ -31,8 +42,12 @@ export interface ValidatedToken {
   domain?: DomainRow;
   roles: RoleRow[];
   appCred?: AppCredentialRow;
+  trust?: TrustGrant;
   auth: AuthContext;
 }
+
+/** Why a token is not valid; `forbidden` ones are 403s when issuing (Keystone's Forbidden), else 401s. */
+type Refusal = string | { forbidden: string };
 
 export interface IssueRequest {
   userId: string;
@@ -43,8 +58,9 @@ export interface IssueRequest {
   /** Keep the parent's expiry when rescoping. */
   expiresAt?: number;
   appCredId?: string;
+  /** A trust-scoped token: userId is the trustee, scope the trust's project. */
+  trustId?: string;
 }
-
 
 interface Catalog {
   services: ServiceRow[];
@@ -79,18 +95,26 @@ export class TokenService {
     // A token must postdate every revocation event written before it, even within the same millisecond.
     const lastRevocation = (await this.#revocationRows()).reduce((m, r) => Math.max(m, Number(r.issued_before)), 0);
     const issuedAt = Math.max(now, lastRevocation + 1);
+    let expiresAt = req.expiresAt ?? issuedAt + this.#ix.config.token.expiration * 1000;
+    if (req.trustId) {
+      // A trust-scoped token does not outlive its trust.
+      const trust = await findLiveTrust(this.#ix.db, req.trustId, now);
+      if (trust?.expires_at) expiresAt = Math.min(expiresAt, Date.parse(trust.expires_at));
+    }
     const claims: TokenClaims = {
       userId: req.userId,
       methods: req.methods,
       issuedAt,
-      expiresAt: req.expiresAt ?? issuedAt + this.#ix.config.token.expiration * 1000,
+      expiresAt,
       auditIds: req.parentAuditId ? [newAuditId(), req.parentAuditId] : [newAuditId()],
       scope: req.scope,
       ...(req.appCredId ? { appCredId: req.appCredId } : {}),
+      ...(req.trustId ? { trustId: req.trustId } : {}),
     };
     const token = this.#provider.issue(claims);
     const v = await this.#resolve(token, this.#provider.validate(token));
     if (typeof v === 'string') throw IdentityErrors.unauthorized(v);
+    if ('forbidden' in v) throw IdentityErrors.forbidden(v.forbidden);
     return v;
   }
 
@@ -110,7 +134,7 @@ export class TokenService {
       throw err;
     }
     const v = await this.#resolve(token, claims);
-    if (typeof v === 'string') throw IdentityErrors.tokenNotFound(token);
+    if (typeof v === 'string' || 'forbidden' in v) throw IdentityErrors.tokenNotFound(token);
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
     this.#cache.set(token, { gen, v });
     return v;
@@ -143,23 +167,32 @@ export class TokenService {
     return rows;
   }
 
-  #revoked(c: TokenClaims, rows: Selectable<RevocationEventRow>[], projectDomainId: string | undefined, userDomainId: string): boolean {
+  #revoked(
+    c: TokenClaims,
+    rows: Selectable<RevocationEventRow>[],
+    projectDomainId: string | undefined,
+    userDomainId: string,
+    trust: TrustRow | undefined,
+  ): boolean {
     const chain = c.auditIds[c.auditIds.length - 1];
+    // A user's event also revokes the trust tokens where they are trustor or trustee (Keystone's alternatives).
+    const users = trust ? [c.userId, trust.trustor_user_id, trust.trustee_user_id] : [c.userId];
     for (const e of rows) {
       if (c.issuedAt > Number(e.issued_before)) continue;
-      if (e.user_id && e.user_id !== c.userId) continue;
+      if (e.user_id && !users.includes(e.user_id)) continue;
       if (e.project_id && (c.scope.kind !== 'project' || c.scope.projectId !== e.project_id)) continue;
       if (e.domain_id && e.domain_id !== userDomainId && e.domain_id !== projectDomainId) continue;
       if (e.audit_id && !c.auditIds.includes(e.audit_id)) continue;
       if (e.audit_chain_id && e.audit_chain_id !== chain) continue;
       if (e.app_cred_id && e.app_cred_id !== c.appCredId) continue;
+      if (e.trust_id && e.trust_id !== c.trustId) continue;
       return true;
     }
     return false;
   }
 
   /** Checks claims against identity data; returns the validated token or the reason it is not valid. */
-  async #resolve(token: string, c: TokenClaims): Promise<ValidatedToken | string> {
+  async #resolve(token: string, c: TokenClaims): Promise<ValidatedToken | Refusal> {
     const r = this.#reader;
     const user = await r.findUser(c.userId);
     if (!user) return `Could not find user: ${c.userId}.`;
@@ -182,9 +215,37 @@ export class TokenService {
       if (!domain) return `Could not find domain: ${s.domainId}.`;
       if (domain.enabled !== 1) return `Domain ${domain.id} is disabled.`;
     }
-    if (this.#revoked(c, await this.#revocationRows(), projectDomain?.id, userDomain.id)) return 'Token has been revoked.';
-    let roleIds = await r.effectiveRoleIds(user.id, s);
+    let grant: TrustGrant | undefined;
+    let trustorDomain: DomainRow | undefined;
+    if (c.trustId) {
+      // The trust as it is now: deleted or expired trusts invalidate their tokens (used-up ones do not: the
+      // uses counted tokens issued).
+      const trust = await this.#ix.db.selectFrom('identity_trusts').selectAll().where('id', '=', c.trustId).executeTakeFirst();
+      const gone = `Could not find trust: ${c.trustId}.`;
+      if (!trust || trust.deleted_at !== null) return gone;
+      if (trust.expires_at !== null && Date.parse(trust.expires_at) <= this.#ix.now()) return gone;
+      if (s.kind !== 'project' || trust.project_id !== s.projectId) return gone;
+      if (trust.trustee_user_id !== user.id) return { forbidden: 'User is not a trustee.' };
+      const trustor = await r.findUser(trust.trustor_user_id);
+      if (!trustor) return `Could not find user: ${trust.trustor_user_id}.`;
+      trustorDomain = await r.findDomain(trustor.domain_id);
+      if (!trustorDomain || trustorDomain.enabled !== 1) return 'Trustor domain is disabled.';
+      if (trustor.enabled !== 1) return { forbidden: 'Trustor is disabled.' };
+      grant = { trust, trustor, trustee: user };
+    }
+    if (this.#revoked(c, await this.#revocationRows(), projectDomain?.id, userDomain.id, grant?.trust)) return 'Token has been revoked.';
+    let roleIds: string[];
     let appCred: AppCredentialRow | undefined;
+    if (grant) {
+      // The trust's roles (implications expanded), every one of which the trustor must still hold on the project.
+      const delegated = await r.expandRoles(await trustRoleIds(this.#ix.db, grant.trust.id));
+      const held = new Set(await r.effectiveRoleIds(grant.trustor.id, s));
+      if (delegated.some((id) => !held.has(id))) return { forbidden: 'Trustee has no delegated roles.' };
+      const all = await r.roles();
+      roleIds = delegated.filter((id) => all.get(id)?.domain_id === GLOBAL_ROLE_DOMAIN);
+    } else {
+      roleIds = await r.effectiveRoleIds(user.id, s);
+    }
     if (c.appCredId) {
       appCred = await this.#ix.db
         .selectFrom('identity_app_credentials')
@@ -209,12 +270,16 @@ export class TokenService {
     const all = await r.roles();
     const roles = roleIds.map((id) => all.get(id)).filter((x): x is RoleRow => x !== undefined);
     roles.sort((a, b) => a.name.localeCompare(b.name));
+    // An impersonating trust-scoped token is the trustor's, as far as anyone reading it is concerned.
+    const impersonating = grant !== undefined && grant.trust.impersonation === 1;
+    const who = impersonating ? grant!.trustor : user;
+    const whoDomain = impersonating ? trustorDomain! : userDomain;
     const auth: AuthContext = {
       token,
-      userId: user.id,
-      userName: user.name,
-      userDomainId: userDomain.id,
-      userDomainName: userDomain.name,
+      userId: who.id,
+      userName: who.name,
+      userDomainId: whoDomain.id,
+      userDomainName: whoDomain.name,
       roles: roles.map((x) => x.name.toLowerCase()),
       roleIds: roles.map((x) => x.id),
       methods: c.methods,
@@ -228,8 +293,9 @@ export class TokenService {
       ...(domain ? { domainId: domain.id, domainName: domain.name } : {}),
       ...(s.kind === 'system' ? { system: 'all' as const } : {}),
       ...(appCred ? { appCredId: appCred.id } : {}),
+      ...(grant ? { trustId: grant.trust.id } : {}),
     };
-    return { token, claims: c, user, userDomain, project, projectDomain, domain, roles, appCred, auth };
+    return { token, claims: c, user: who, userDomain: whoDomain, project, projectDomain, domain, roles, appCred, trust: grant, auth };
   }
 
   async #catalogRows(): Promise<Catalog> {
@@ -249,7 +315,8 @@ export class TokenService {
     const subst: Record<string, string | undefined> = {
       project_id: v.project?.id,
       tenant_id: v.project?.id,
-      user_id: v.user.id,
+      // Keystone builds a trust-scoped token's catalog for the trustor.
+      user_id: v.trust ? v.trust.trustor.id : v.user.id,
     };
     const out: Record<string, unknown>[] = [];
     for (const s of services) {
@@ -292,13 +359,22 @@ export class TokenService {
       expires_at: isoMicro(c.expiresAt),
       issued_at: isoMicro(c.issuedAt),
     };
+    if (v.trust) {
+      body['OS-TRUST:trust'] = {
+        id: v.trust.trust.id,
+        trustor_user: { id: v.trust.trustor.id },
+        trustee_user: { id: v.trust.trustee.id },
+        impersonation: v.trust.trust.impersonation === 1,
+      };
+    }
     if (v.project) {
       body['project'] = {
         domain: { id: v.projectDomain!.id, name: v.projectDomain!.name },
         id: v.project.id,
         name: v.project.name,
       };
-      body['is_domain'] = false;
+      // Keystone's trust-scoped token body has no is_domain.
+      if (!v.trust) body['is_domain'] = false;
     }
     if (v.domain) body['domain'] = { id: v.domain.id, name: v.domain.name };
     if (c.scope.kind === 'system') body['system'] = { all: true };

@@ -1,5 +1,7 @@
 // Identity's first schema: domains, projects, users, groups, roles, assignments, catalog, credentials, revocations.
 import type { Migration } from '../../../../platform/db/migrate.ts';
+import { trustsMigration } from './0002-trusts.ts';
+import { extrasMigration } from './0003-extras.ts';
 
 const id = 'varchar(64)';
 
@@ -175,4 +177,4 @@ export const initial: Migration = {
   },
 };
 
-export const identityMigrations: Migration[] = [initial];
+export const identityMigrations: Migration[] = [initial, trustsMigration, extrasMigration];
