@@ -2,9 +2,7 @@
 // inherited and implied-role expansion; also the helpers groups.ts and roles.ts share (filters, targets, the
 // last-admin guard).
 import { ApiError } from '../../../platform/errors.ts';
-import { queryAll } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
-import { SchemaValidator } from '../../../platform/http/validate.ts';
 import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
@@ -20,122 +18,9 @@ import {
   SYSTEM_TARGET,
   type UserRow,
 } from '../store/tables.ts';
+import { collection, queryFirst, queryFlag, rawQuery } from './common.ts';
 import { listBody, roleView } from './views.ts';
 
-// ---------------------------------------------------------------------------------------------------------
-// Shared helpers (also used by groups.ts and roles.ts)
-// ---------------------------------------------------------------------------------------------------------
-
-const validator = new SchemaValidator();
-
-/** Keystone's lazy_validate: the inner resource is validated after policy, so field paths omit the wrapper. */
-export function validateResource(schema: Record<string, unknown>, value: unknown): void {
-  validator.validate(schema, value);
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The resource inside a request body (`{"group": {...}}`), or {} as Keystone's `.get(key, {})`. */
-export function memberOf(body: unknown, key: string): unknown {
-  if (!isObject(body)) return {};
-  return body[key] ?? {};
-}
-
-/** Keystone's _normalize_dict: `a:b-c` keys become `a_b_c`. */
-export function normalizeKeys(d: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(d)) out[k.replaceAll(':', '_').replaceAll('-', '_')] = v;
-  return out;
-}
-
-/** The raw query string of the request (without '?'), for self links. */
-export function rawQuery(ctx: RouteContext): string {
-  const url = ctx.request.url;
-  const i = url.indexOf('?');
-  return i < 0 ? '' : url.slice(i + 1);
-}
-
-/** A collection body with Keystone's links (self carries the query string) and `truncated` past list_limit. */
-export function collection(
-  ix: IdentityContext,
-  ctx: RouteContext,
-  key: string,
-  items: unknown[],
-  path: string,
-): Record<string, unknown> {
-  const limit = ix.config.list_limit;
-  const body = listBody(key, limit > 0 ? items.slice(0, limit) : items, ctx.baseUrl(), path, rawQuery(ctx));
-  if (limit > 0 && items.length > limit) body['truncated'] = true;
-  return body;
-}
-
-/** Keystone's query_filter_is_true: present and not '0'. */
-export function queryFlag(q: Record<string, string | string[]>, name: string): boolean {
-  if (!(name in q)) return false;
-  const v = queryAll(q, name)[0];
-  return v !== '0';
-}
-
-/** The first value of a query parameter (Flask's args.get). */
-export function queryFirst(q: Record<string, string | string[]>, name: string): string | undefined {
-  return queryAll(q, name)[0];
-}
-
-function truthyBool(v: string): boolean {
-  return !['0', 'false', 'f', 'no', 'n', 'off', ''].includes(v.trim().toLowerCase());
-}
-
-/**
- * Keystone's driver hints for list filters: exact `key=value` for each supported key, and the inexact
- * `key__contains`, `key__startswith`, `key__endswith` (an `i` prefix for case-insensitive), applied to the
- * wire representation of each item.
- */
-export function applyFilters<T>(
-  items: T[],
-  q: Record<string, string | string[]>,
-  supported: readonly string[],
-  attrs: (item: T) => Record<string, unknown>,
-): T[] {
-  const tests: ((a: Record<string, unknown>) => boolean)[] = [];
-  for (const key of Object.keys(q)) {
-    for (const value of queryAll(q, key)) {
-      if (supported.includes(key)) {
-        tests.push((a) => {
-          const v = a[key];
-          if (typeof v === 'boolean') return v === truthyBool(value);
-          return v === value;
-        });
-        continue;
-      }
-      const sep = key.indexOf('__');
-      if (sep < 0) continue;
-      const base = key.slice(0, sep);
-      if (!supported.includes(base)) continue;
-      let cmp = key.slice(sep + 2);
-      const insensitive = cmp.startsWith('i');
-      if (insensitive) cmp = cmp.slice(1);
-      tests.push((a) => {
-        const raw = a[base];
-        if (typeof raw !== 'string') return false;
-        const target = insensitive ? raw.toLowerCase() : raw;
-        const want = insensitive ? value.toLowerCase() : value;
-        if (cmp === 'contains') return target.includes(want);
-        if (cmp === 'startswith') return target.startsWith(want);
-        if (cmp === 'endswith') return target.endsWith(want);
-        return true; // Keystone silently ignores unsupported comparators.
-      });
-    }
-  }
-  if (tests.length === 0) return items;
-  return items.filter((it) => {
-    const a = attrs(it);
-    return tests.every((t) => t(a));
-  });
-}
-
-// Policy targets: the resource dicts Keystone hands to oslo.policy (the service wraps them as `target.*`).
 export const roleTarget = (r: RoleRow): Record<string, unknown> => ({
   id: r.id,
   name: r.name,

@@ -14,15 +14,8 @@ import {
   serviceCreateSchema,
   serviceUpdateSchema,
 } from './catalog.schema.ts';
-import {
-  applyFilters,
-  EntityValidator,
-  extraOf,
-  normalizeKeys,
-  rawQuery,
-  requireMatchingId,
-  truncate,
-} from './projects.schema.ts';
+import { EntityValidator } from './projects.schema.ts';
+import { applyFilters, extraOf, normalizeKeys, rawQuery, requireMatchingId, truncate } from './common.ts';
 import { endpointView, listBody, regionView, serviceView } from './views.ts';
 
 type Body = Record<string, unknown>;

@@ -9,6 +9,7 @@ import type { AuthContext, Route, RouteContext } from '../../../platform/http/ty
 import { SchemaValidator } from '../../../platform/http/validate.ts';
 import { type IdentityContext, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
+import { rawQuery } from './common.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { CredentialRow } from '../store/tables.ts';
 import { isDelegatedAuth } from './app-credentials.ts';
@@ -63,11 +64,6 @@ export function requirePrimaryAuth(auth: AuthContext): void {
     throw IdentityErrors.forbiddenAction('Delegated tokens cannot access credentials directly');
 }
 
-function rawQuery(ctx: RouteContext): string {
-  const url = ctx.request.url;
-  const i = url.indexOf('?');
-  return i < 0 ? '' : url.slice(i + 1);
-}
 
 function member(body: unknown): unknown {
   return body && typeof body === 'object' && !Array.isArray(body) && 'credential' in body

@@ -6,16 +6,8 @@ import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, DomainRow } from '../store/tables.ts';
 import { domainCreateSchema, domainUpdateSchema } from './domains.schema.ts';
-import {
-  applyFilters,
-  checkOptions,
-  checkUniqueTags,
-  EntityValidator,
-  extraOf,
-  normalizeKeys,
-  rawQuery,
-  truncate,
-} from './projects.schema.ts';
+import { checkOptions, checkUniqueTags, EntityValidator } from './projects.schema.ts';
+import { applyFilters, extraOf, normalizeKeys, rawQuery, truncate } from './common.ts';
 import { deleteProjectRows } from './projects.ts';
 import { domainView, listBody } from './views.ts';
 

@@ -13,7 +13,8 @@ import { IdentityErrors } from '../errors.ts';
 import type { EndpointGroupRow, ExtrasDb, ExtrasTrx } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { EndpointRow, ProjectRow } from '../store/tables.ts';
-import { applyFilters, EntityValidator, requireMatchingId, truncate } from './projects.schema.ts';
+import { EntityValidator } from './projects.schema.ts';
+import { applyFilters, requireMatchingId, truncate } from './common.ts';
 import { endpointView, listBody, projectView } from './views.ts';
 
 type Body = Record<string, unknown>;

@@ -6,20 +6,8 @@ import { type IdentityContext, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, GroupRow } from '../store/tables.ts';
-import {
-  applyFilters,
-  assignmentKey,
-  collection,
-  findGroup,
-  getGroup,
-  groupTarget,
-  guardLastAdmin,
-  memberOf,
-  normalizeKeys,
-  revokeUserTokens,
-  userTarget,
-  validateResource,
-} from './assignments.ts';
+import { assignmentKey, findGroup, getGroup, groupTarget, guardLastAdmin, revokeUserTokens, userTarget } from './assignments.ts';
+import { filterBy as applyFilters, collection, memberOf, normalizeKeys, validateResource } from './common.ts';
 import { groupCreateSchema, groupUpdateSchema } from './groups.schema.ts';
 import { groupView, userView } from './views.ts';
 

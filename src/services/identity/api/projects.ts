@@ -6,23 +6,8 @@ import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } fr
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, DomainRow, ProjectRow } from '../store/tables.ts';
-import {
-  applyFilters,
-  attrBool,
-  checkOptions,
-  checkUniqueTags,
-  EntityValidator,
-  extraOf,
-  flagTrue,
-  normalizeKeys,
-  projectCreateSchema,
-  projectUpdateSchema,
-  rawQuery,
-  requireMatchingId,
-  tagSchema,
-  tagsSchema,
-  truncate,
-} from './projects.schema.ts';
+import { checkOptions, checkUniqueTags, EntityValidator, projectCreateSchema, projectUpdateSchema, tagSchema, tagsSchema } from './projects.schema.ts';
+import { applyFilters, attrBool, extraOf, flagTrue, normalizeKeys, rawQuery, requireMatchingId, truncate } from './common.ts';
 import { deleteTrustRows } from './trusts.ts';
 import { listBody, projectView } from './views.ts';
 

@@ -7,19 +7,8 @@ import { type IdentityContext, type IdentityDb, parseJson } from '../context.ts'
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import { GLOBAL_ROLE_DOMAIN, type RoleRow } from '../store/tables.ts';
-import {
-  applyFilters,
-  assignmentKey,
-  collection,
-  findRole,
-  getRole,
-  guardLastAdmin,
-  memberOf,
-  normalizeKeys,
-  queryFirst,
-  roleTarget,
-  validateResource,
-} from './assignments.ts';
+import { assignmentKey, findRole, getRole, guardLastAdmin, roleTarget } from './assignments.ts';
+import { filterBy as applyFilters, collection, memberOf, normalizeKeys, queryFirst, validateResource } from './common.ts';
 import { roleCreateSchema, roleUpdateSchema } from './roles.schema.ts';
 import { roleView } from './views.ts';
 
