@@ -25,6 +25,8 @@ export interface HttpAppOptions {
 }
 
 const UNAUTHENTICATED = 'The request you have made requires authentication.';
+/** The auth hook's 401, rendered as keystonemiddleware does for every service. */
+const unauthenticated = () => new ApiError(401, 'Unauthenticated', UNAUTHENTICATED);
 const INTERNAL = 'An unexpected error prevented the server from fulfilling your request.';
 
 /** The policy credentials of a token, keyed as oslo.policy sees keystone's. */
@@ -106,6 +108,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/.*\+json$/, { parseAs: 'string' }, parseJson);
+  // Binary uploads stay a stream: handlers (image data) read and store them without buffering.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
     // Clients that omit Content-Type but send JSON (curl -d) still get a JSON reading.
@@ -118,7 +122,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   };
 
   const sendError = (err: ApiError, req: FastifyRequest, reply: FastifyReply) => {
-    const r = dialectOf(req)(err, { requestId: String(req.id), baseUrl: baseUrlOf(req) });
+    const dialect = err.code === 'Unauthenticated' ? keystoneDialect : dialectOf(req);
+    const r = dialect(err, { requestId: String(req.id), baseUrl: baseUrlOf(req) });
     void reply.code(r.status).headers(r.headers).type('application/json').send(r.body);
   };
 
@@ -186,6 +191,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
         // A GET answers HEAD too, unless the service declares its own HEAD for the path.
         exposeHeadRoute: !explicitHead.has(route.path),
         config: { service },
+        ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
         handler: async (req, reply) => {
           const token = req.headers['x-auth-token'];
           let auth: AuthContext | undefined;
@@ -195,10 +201,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
               auth = await authenticate(token);
             } catch (err) {
               if (isApiError(err) && err.status >= 500) throw err;
-              throw new ApiError(401, 'Unauthorized', UNAUTHENTICATED);
+              throw unauthenticated();
             }
           } else if (mode === 'required') {
-            throw new ApiError(401, 'Unauthorized', UNAUTHENTICATED);
+            throw unauthenticated();
           }
           let creds: Record<string, unknown> | undefined;
           const can = (rule: string, target: Record<string, unknown> = {}) => {
@@ -220,13 +226,13 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
             auth,
             mv: service.microversions ? negotiate(service.microversions, req.headers) : undefined,
             requireAuth() {
-              if (!auth) throw new ApiError(401, 'Unauthorized', UNAUTHENTICATED);
+              if (!auth) throw unauthenticated();
               return auth;
             },
             can,
             authorize(rule, target = {}) {
               if (can(rule, target)) return;
-              if (!auth) throw new ApiError(401, 'Unauthorized', UNAUTHENTICATED);
+              if (!auth) throw unauthenticated();
               throw new ApiError(
                 403,
                 'Forbidden',
@@ -248,6 +254,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
           if (result.headers) reply.headers(result.headers);
           const status = result.status ?? 200;
           reply.code(status);
+          if (result.stream !== undefined) {
+            if (req.method === 'HEAD') return reply.send();
+            return reply.send(result.stream);
+          }
           if (result.json !== undefined && status !== 204 && req.method !== 'HEAD') {
             return reply.type('application/json').send(result.json);
           }

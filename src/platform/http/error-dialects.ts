@@ -72,3 +72,15 @@ export const placementDialect: ErrorDialect = (err, ctx) => ({
     ],
   },
 });
+
+/** Glance (WebOb): {"message", "code": "404 Not Found", "title": "Not Found"}. */
+export const webobDialect: ErrorDialect = (err) => {
+  const title = reasonPhrase(err.status);
+  const headers: Record<string, string> = { ...err.headers };
+  if (err.status === 401) headers['www-authenticate'] = "Keystone uri='/v3'";
+  return {
+    status: err.status,
+    headers,
+    body: { message: err.message, code: `${err.status} ${title}`, title },
+  };
+};

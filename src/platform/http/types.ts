@@ -65,6 +65,8 @@ export interface RouteResult {
   body?: unknown;
   /** The body already serialised as JSON (hot paths that cache their rendering). */
   json?: string;
+  /** A streamed body (image downloads); headers should carry its content-type and length. */
+  stream?: NodeJS.ReadableStream;
   headers?: Record<string, string>;
 }
 
@@ -79,6 +81,9 @@ export interface Route {
   target?: (ctx: RouteContext) => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** JSON Schema the body must satisfy. */
   body?: Record<string, unknown>;
+  /** Largest request body in bytes (default: the listener's). Streamed bodies (application/octet-stream)
+   * arrive unread as `ctx.body`, a Readable, whatever this says. */
+  bodyLimit?: number;
   handler(ctx: RouteContext): Promise<RouteResult> | RouteResult;
 }
 

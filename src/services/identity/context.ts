@@ -5,18 +5,14 @@ import type { DialectName } from '../../platform/db/database.ts';
 import type { Clock, IdSource } from '../../platform/clock.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { IdentityTables } from './store/tables.ts';
 
 export type IdentityDb = Kysely<IdentityTables>;
 export type IdentityTrx = Transaction<IdentityTables>;
 
-export interface IdentityChange {
-  kind: string;
-  id: string;
-  action: 'create' | 'update' | 'delete' | string;
-  data?: Record<string, unknown>;
-}
+export type IdentityChange = Change;
 
 export interface IdentityDeps {
   db: IdentityDb;
@@ -39,8 +35,7 @@ export class IdentityContext {
   readonly ids: IdSource;
   readonly passwords: PasswordHasher;
   readonly log: Logger;
-  /** Bumped after every committed identity write here, and on identity events from other processes. */
-  #generation = 0;
+  readonly #writer: ServiceWriter<IdentityTables>;
 
   constructor(deps: IdentityDeps) {
     this.db = deps.db;
@@ -51,15 +46,17 @@ export class IdentityContext {
     this.ids = deps.ids;
     this.passwords = deps.passwords;
     this.log = deps.log;
+    this.#writer = new ServiceWriter('identity', deps.db, deps.feed);
   }
 
+  /** Bumped after every committed identity write here, and on identity events from other processes. */
   get generation(): number {
-    return this.#generation;
+    return this.#writer.generation;
   }
 
   /** Invalidates everything cached from identity data (token validations, catalog). */
   invalidate(): void {
-    this.#generation++;
+    this.#writer.invalidate();
   }
 
   now(): number {
@@ -70,24 +67,9 @@ export class IdentityContext {
     return new Date(this.clock.now()).toISOString();
   }
 
-  /**
-   * Runs fn in one transaction; the changes it records become change-feed events in the same transaction.
-   * Caches are invalidated once it commits.
-   */
-  async write<T>(fn: (trx: IdentityTrx, record: (c: IdentityChange) => void) => Promise<T>): Promise<T> {
-    const changes: IdentityChange[] = [];
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        const result = await fn(trx, (c) => changes.push(c));
-        for (const c of changes) {
-          await this.feed.append(trx, { service: 'identity', kind: c.kind, resourceId: c.id, action: c.action, data: c.data });
-        }
-        return result;
-      });
-    } finally {
-      this.invalidate();
-      if (changes.length > 0) this.feed.wake();
-    }
+  /** Runs fn in one transaction; the changes it records become change-feed events in the same transaction. */
+  write<T>(fn: (trx: IdentityTrx, record: (c: IdentityChange) => void) => Promise<T>): Promise<T> {
+    return this.#writer.write(fn);
   }
 }
 

@@ -76,11 +76,6 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
   }
   const reader = new IdentityReader(ix);
   const tokens = new TokenService(ix, reader, provider);
-  // Identity writes from other processes (PostgreSQL scale-out) invalidate this process's caches.
-  const unsubscribe = deps.feed.subscribe(
-    (e) => e.service === 'identity',
-    () => ix.invalidate(),
-  );
   const policy = new PolicyEngine(identityPolicies, deps.config.policy_overrides);
   const http: ServiceHttp = {
     name: 'identity',
@@ -98,7 +93,6 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
     tokens,
     reloadKeys: () => provider.reload(),
     async stop() {
-      unsubscribe();
       watcher?.close();
     },
   };
