@@ -35,6 +35,19 @@ export interface IdentityConfig {
   list_limit: number;
 }
 
+export interface ImageConfig {
+  /** Where image data and staged uploads live (default <data_dir>/images). */
+  data_dir: string;
+  /** Largest image in bytes (Glance's image_size_cap, 1 TiB). */
+  image_size_cap: number;
+  /** Per-project limits in Glance's unified-limits names; -1 = unlimited. Sizes in MiB. */
+  quotas: { image_count_total: number; image_size_total: number; image_stage_total: number; image_count_uploading: number };
+  /** Page size without ?limit, and the most ?limit may ask for. */
+  limit_param_default: number;
+  api_limit_max: number;
+  policy_overrides: Record<string, string>;
+}
+
 export interface MonostackConfig {
   data_dir: string;
   host: string;
@@ -49,6 +62,7 @@ export interface MonostackConfig {
   /** Merge the cloud's entries into the user's ~/.config/openstack/clouds.yaml on start. */
   merge_user_clouds: boolean;
   identity: IdentityConfig;
+  image: ImageConfig;
 }
 
 export interface ConfigSources {
@@ -95,6 +109,14 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       },
       policy_overrides: {},
       list_limit: 0,
+    },
+    image: {
+      data_dir: '',
+      image_size_cap: 1099511627776,
+      quotas: { image_count_total: -1, image_size_total: -1, image_stage_total: -1, image_count_uploading: -1 },
+      limit_param_default: 25,
+      api_limit_max: 1000,
+      policy_overrides: {},
     },
   };
 }

@@ -200,6 +200,9 @@ export function renderTempestConf(d: Discovery): string {
       [
         ['api_v1', false],
         ['api_v2', true],
+        // Monostack serves interoperable import (glance-direct) and reserves os_glance_* properties, as Glance.
+        ['import_image', true],
+        ['os_glance_reserved', true],
       ],
     ]);
   }
