@@ -152,7 +152,11 @@ describe('create project', () => {
       400,
       'Could not find project: nope.',
     );
-    expectError(await create({ name: 'n', is_domain: true }), 501);
+    expectError(
+      await create({ name: 'n', is_domain: true, parent_id: 'x' }),
+      400,
+      'only root projects are allowed to act as domains.',
+    );
     expectError(
       await tc.request('POST', '/v3/projects', { token: admin(), raw: '{"project": ' }),
       400,
@@ -611,5 +615,31 @@ describe('policy matrix', () => {
     }
     assert.equal(await snapshot(), before);
     assert.equal((await tc.request('PUT', `${url}/x`, { token: admin() })).status, 201);
+  });
+});
+
+describe('projects acting as domains', () => {
+  test('creates a domain through the projects API, lists it both ways, and deletes it once disabled', async () => {
+    const res = await tc.request('POST', '/v3/projects', {
+      token: tc.adminToken,
+      body: { project: { name: 'acting-domain', is_domain: true } },
+    });
+    assert.equal(res.status, 201, res.text);
+    const id = res.body.project.id as string;
+    assert.equal(res.body.project.is_domain, true);
+    assert.equal(res.body.project.domain_id, null);
+    const asProjects = await tc.request('GET', '/v3/projects?is_domain=true', { token: tc.adminToken });
+    assert.ok(asProjects.body.projects.some((p: { id: string }) => p.id === id));
+    const domains = await tc.request('GET', '/v3/domains', { token: tc.adminToken });
+    assert.ok(domains.body.domains.some((d: { id: string }) => d.id === id));
+    assert.equal((await tc.request('DELETE', `/v3/projects/${id}`, { token: tc.adminToken })).status, 403);
+    const off = await tc.request('PATCH', `/v3/projects/${id}`, {
+      token: tc.adminToken,
+      body: { project: { enabled: false } },
+    });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.project.enabled, false);
+    assert.equal((await tc.request('DELETE', `/v3/projects/${id}`, { token: tc.adminToken })).status, 204);
+    assert.equal((await tc.request('GET', `/v3/domains/${id}`, { token: tc.adminToken })).status, 404);
   });
 });

@@ -43,7 +43,7 @@ async function inSlices(ids: string[], fn: (slice: string[]) => Promise<unknown>
  * Deletes everything a domain owns, as Keystone does on domain deletion: its projects (with their tags,
  * assignments and credentials), users, groups, domain-specific roles, and the assignments on the domain.
  */
-async function deleteDomainContents(
+export async function deleteDomainContents(
   trx: IdentityTrx,
   domainId: string,
   record: (c: { kind: string; id: string; action: string }) => void,

@@ -6,8 +6,26 @@ import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } fr
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, DomainRow, ProjectRow } from '../store/tables.ts';
-import { checkOptions, checkUniqueTags, EntityValidator, projectCreateSchema, projectUpdateSchema, tagSchema, tagsSchema } from './projects.schema.ts';
-import { applyFilters, attrBool, extraOf, flagTrue, normalizeKeys, rawQuery, requireMatchingId, truncate } from './common.ts';
+import {
+  applyFilters,
+  attrBool,
+  extraOf,
+  flagTrue,
+  normalizeKeys,
+  rawQuery,
+  requireMatchingId,
+  truncate,
+} from './common.ts';
+import { deleteDomainContents } from './domains.ts';
+import {
+  checkOptions,
+  checkUniqueTags,
+  EntityValidator,
+  projectCreateSchema,
+  projectUpdateSchema,
+  tagSchema,
+  tagsSchema,
+} from './projects.schema.ts';
 import { deleteTrustRows } from './trusts.ts';
 import { listBody, projectView } from './views.ts';
 
@@ -102,8 +120,8 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
     v.validate(projectCreateSchema, p);
     if (Array.isArray(p['tags'])) checkUniqueTags(p['tags'] as string[], 'tags');
     checkOptions(p['options']);
-    // Projects acting as domains are domains here; create those with POST /v3/domains.
-    if (p['is_domain'] === true) throw IdentityErrors.notImplemented();
+    // A project acting as a domain is a domain: stored as one, shown in project form.
+    if (p['is_domain'] === true) return createDomainProject(ctx, p);
     const name = (p['name'] as string).trim();
     const parentId = (p['parent_id'] as string | null | undefined) || undefined;
     const tags = (p['tags'] as string[] | undefined) ?? [];
@@ -210,6 +228,8 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
   async function show(ctx: RouteContext) {
     const id = ctx.params['project_id'] ?? '';
     const base = ctx.baseUrl();
+    const asDomain = await domainInsteadOfProject(id);
+    if (asDomain) return { body: { project: domainAsProject(asDomain, base, await tagsOf(id)) } };
     const row = await reader.getProject(id);
     const body = projectView(row, base, await tagsOf(id));
     const parentsList = flagTrue(ctx, 'parents_as_list');
@@ -271,6 +291,8 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
     const p = normalizeKeys(v.entity(ctx, 'project', projectUpdateSchema, {}));
     v.validate(projectUpdateSchema, p);
     requireMatchingId(p, id);
+    const asDomain = await domainInsteadOfProject(id);
+    if (asDomain) return updateDomainProject(ctx, asDomain, p);
     if (Array.isArray(p['tags'])) checkUniqueTags(p['tags'] as string[], 'tags');
     checkOptions(p['options']);
     const base = ctx.baseUrl();
@@ -335,6 +357,15 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
 
   async function remove(ctx: RouteContext) {
     const id = ctx.params['project_id'] ?? '';
+    const asDomain = await domainInsteadOfProject(id);
+    if (asDomain) {
+      ctx.authorize('identity:delete_domain', { domain: { id } });
+      if (asDomain.enabled === 1) {
+        throw IdentityErrors.forbidden('Cannot delete a domain that is enabled, please disable it first.');
+      }
+      await ix.write((trx, record) => deleteDomainContents(trx, id, record));
+      return { status: 204 };
+    }
     await ix.write(async (trx, record) => {
       await reader.getProject(id, trx);
       const child = await trx
@@ -351,6 +382,74 @@ export function projectRoutes(ix: IdentityContext, reader: IdentityReader): Rout
       record({ kind: 'project', id, action: 'delete' });
     });
     return { status: 204 };
+  }
+
+  /** The domain behind a project id, when the id names a domain (a project acting as a domain). */
+  async function domainInsteadOfProject(id: string): Promise<DomainRow | undefined> {
+    if (await reader.findProject(id)) return undefined;
+    return reader.findDomain(id);
+  }
+
+  async function createDomainProject(ctx: RouteContext, p: Body) {
+    ctx.authorize('identity:create_domain');
+    if (p['parent_id'] || p['domain_id']) {
+      throw IdentityErrors.validation('only root projects are allowed to act as domains.');
+    }
+    const name = (p['name'] as string).trim();
+    const row: DomainRow = {
+      id: ix.ids.hexId(),
+      name,
+      description: (p['description'] as string | null | undefined) ?? '',
+      enabled: p['enabled'] === false ? 0 : 1,
+      extra: JSON.stringify(extraOf(p, PROJECT_COLUMNS)),
+      created_at: ix.nowIso(),
+    };
+    try {
+      await ix.write(async (trx, record) => {
+        await trx.insertInto('identity_domains').values(row).execute();
+        record({ kind: 'domain', id: row.id, action: 'create' });
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw IdentityErrors.conflict('domain', `Duplicate entry found with name ${name}`);
+      }
+      throw err;
+    }
+    return { status: 201, body: { project: domainAsProject(row, ctx.baseUrl(), []) } };
+  }
+
+  async function updateDomainProject(ctx: RouteContext, d: DomainRow, p: Body) {
+    ctx.authorize('identity:update_domain', { domain: { id: d.id } });
+    if ('is_domain' in p && p['is_domain'] !== true) {
+      throw IdentityErrors.validation('Update of `is_domain` is not allowed.');
+    }
+    const row: DomainRow = {
+      ...d,
+      name: typeof p['name'] === 'string' ? p['name'].trim() : d.name,
+      description: 'description' in p ? ((p['description'] as string | null) ?? '') : d.description,
+      enabled: typeof p['enabled'] === 'boolean' ? (p['enabled'] ? 1 : 0) : d.enabled,
+    };
+    try {
+      await ix.write(async (trx, record) => {
+        await trx
+          .updateTable('identity_domains')
+          .set({ name: row.name, description: row.description, enabled: row.enabled })
+          .where('id', '=', d.id)
+          .execute();
+        record({
+          kind: 'domain',
+          id: d.id,
+          action: 'update',
+          data: row.enabled === 0 ? { enabled: false } : undefined,
+        });
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw IdentityErrors.conflict('domain', `Duplicate entry found with name ${row.name}`);
+      }
+      throw err;
+    }
+    return { body: { project: domainAsProject(row, ctx.baseUrl(), await tagsOf(d.id)) } };
   }
 
   async function replaceTags(trx: IdentityTrx, id: string, tags: string[]): Promise<void> {
