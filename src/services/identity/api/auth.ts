@@ -8,7 +8,7 @@ import { IdentityErrors } from '../errors.ts';
 import { type Authenticated, type AuthMethods, authenticateIdentity } from '../domain/authenticate.ts';
 import type { IdentityReader, Scope } from '../store/reader.ts';
 import type { TokenService, ValidatedToken } from '../tokens/service.ts';
-import { consumeTrustUse, findLiveTrust } from './trusts.ts';
+import { consumeTrustUse, findLiveTrust } from '../store/trusts.ts';
 import { domainView, listBody, projectView } from './views.ts';
 
 const authSchema = {

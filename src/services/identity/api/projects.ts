@@ -26,7 +26,7 @@ import {
   tagSchema,
   tagsSchema,
 } from './projects.schema.ts';
-import { deleteTrustRows } from './trusts.ts';
+import { deleteTrustRows } from '../store/trusts.ts';
 import { listBody, projectView } from './views.ts';
 
 type Body = Record<string, unknown>;

@@ -10,7 +10,7 @@ import type { UserRow } from '../store/tables.ts';
 import type { TokenService } from '../tokens/service.ts';
 import { guardLastAdmin } from './assignments.ts';
 import { projectsForUser } from './auth.ts';
-import { deleteTrustRows } from './trusts.ts';
+import { deleteTrustRows } from '../store/trusts.ts';
 import { groupView, listBody, projectView, userView } from './views.ts';
 
 const KNOWN = new Set(['id', 'name', 'domain_id', 'enabled', 'password', 'default_project_id', 'options', 'links', 'federated']);

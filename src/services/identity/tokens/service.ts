@@ -18,7 +18,7 @@ import {
   type TrustRow,
   type UserRow,
 } from '../store/tables.ts';
-import { findLiveTrust, trustRoleIds } from '../api/trusts.ts';
+import { findLiveTrust, trustRoleIds } from '../store/trusts.ts';
 import { keystoneTime } from '../api/views.ts';
 import { type RevocationFilter, recordRevocation } from './revocation.ts';
 import { InvalidToken, TokenExpired, type FernetTokenProvider, newAuditId } from './token-provider.ts';
