@@ -22,12 +22,14 @@ import {
   identityMigrationSet,
 } from '../services/identity/service.ts';
 import type { KeySource } from '../services/identity/tokens/token-provider.ts';
+import { createImageService, type ImageService, imageMigrationSet } from '../services/image/service.ts';
 
 export const VERSION = '0.1.0';
 
 export const MIGRATIONS: readonly ServiceMigrations[] = [
   { service: 'platform', migrations: feedMigrations },
   identityMigrationSet,
+  imageMigrationSet,
 ];
 
 export interface CloudOptions {
@@ -47,6 +49,7 @@ export interface Cloud {
   readonly database: Database;
   readonly feed: ChangeFeed;
   readonly identity: IdentityService;
+  readonly image: ImageService;
   readonly metrics: Metrics;
   readonly bootstrap: BootstrapResult;
   /** Starts listening on config.host:config.port; returns the bound address. */
@@ -103,9 +106,10 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       passwords: opts.passwords,
     });
     if (bootstrap.created) log.info('identity bootstrapped');
+    const image = await createImageService({ database, feed, config: config.image, clock, ids, log });
     const metrics = new Metrics();
     const app = await createHttpApp({
-      services: [identity.http, platformService(metrics, identity)],
+      services: [identity.http, image.http, platformService(metrics, identity)],
       authenticate: identity.authenticate,
       log,
       metrics,
@@ -118,12 +122,14 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       database,
       feed,
       identity,
+      image,
       metrics,
       bootstrap,
       listen: () => app.listen({ host: config.host, port: config.port }),
       settle: () => feed.settle(),
       async close() {
         await app.close();
+        await image.stop();
         await identity.stop();
         await feed.stop();
         await database.close();
