@@ -2,11 +2,12 @@
 // HTTP (generated on the fly, never held in memory), compared with `dd … conv=fdatasync` to the same disk in
 // the same run; the server's RSS growth during each transfer; and GET /v2/images?limit=25 latency with 10,000
 // images (created through the API by a concurrent loop). Everything lives in the cloud's temporary data
-// directory, which stop() removes.
+// directory, removed at the end.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -101,7 +102,15 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: num
 }
 
 export async function imageBench(): Promise<void> {
-  const cloud = await startProcessCloud();
+  // Our own data directory (removed at the end), with the image store named explicitly inside it.
+  const dataDir = await mkdtemp(join(tmpdir(), 'monostack-bench-image-'));
+  const cloud = await startProcessCloud({
+    dataDir,
+    env: { MONOSTACK__IMAGE__DATA_DIR: join(dataDir, 'images') },
+  }).catch(async (err: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const pid = cloud.child.pid!;
   const base = cloud.url;
   const line = (label: string, text: string) => process.stdout.write(`${label.padEnd(44)} ${text}\n`);
@@ -238,5 +247,6 @@ export async function imageBench(): Promise<void> {
     line('RSS after', `${rssMiB(pid).toFixed(1)} MiB`);
   } finally {
     await cloud.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 }

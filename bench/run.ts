@@ -1,7 +1,8 @@
 // npm run bench -- <area>: runs a benchmark area and prints its figures.
 import { identityBench } from './identity.ts';
+import { imageBench } from './image.ts';
 
-const areas: Record<string, () => Promise<void>> = { identity: identityBench };
+const areas: Record<string, () => Promise<void>> = { identity: identityBench, image: imageBench };
 const area = process.argv[2] ?? 'identity';
 const fn = areas[area];
 if (!fn) {

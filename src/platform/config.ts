@@ -217,8 +217,10 @@ export function loadConfig(src: ConfigSources = {}): Readonly<MonostackConfig> {
     c.public_url = `http://${host.includes(':') ? `[${host}]` : host}:${c.port}`;
   }
   c.public_url = c.public_url.replace(/\/+$/, '');
-  if (!c.identity.fernet_tokens.key_repository)
+  if (!c.identity.fernet_tokens.key_repository) {
     c.identity.fernet_tokens.key_repository = join(c.data_dir, 'fernet-keys');
+  }
+  if (!c.image.data_dir) c.image.data_dir = join(c.data_dir, 'images');
   return deepFreeze(c);
 }
 

@@ -456,7 +456,9 @@ describe('image data: upload and download', () => {
     assert.equal((await call(h, 'DELETE', file(id))).status, 405);
   });
 
-  it('a download abandoned by the client closes its file', { skip: !existsSync('/proc/self/fd') }, async () => {
+  it('a download abandoned by the client closes its file', {
+    skip: !existsSync('/proc/self/fd'),
+  }, async () => {
     const id = await makeImage(h);
     await call(h, 'PUT', file(id), { body: randomBytes(8 * 1024 * 1024, 21) });
     const path = join(h.dir, 'images', 'data', id);
