@@ -30,6 +30,8 @@ export const ADMIN_OR_PROJECT_MEMBER_DOWNLOAD_IMAGE = `role:admin or (role:membe
 export const ADMIN_OR_PROJECT_MEMBER_CREATE_IMAGE = `role:admin or (${PROJECT_MEMBER} and project_id:%(owner)s)`;
 export const ADMIN_OR_SHARED_MEMBER = `role:admin or (role:member and ${IMAGE_MEMBER_CHECK})`;
 export const ADMIN_OR_PROJECT_READER_OR_SHARED_MEMBER = `role:admin or role:reader and (project_id:%(project_id)s or ${IMAGE_MEMBER_CHECK})`;
+/** Metadefs (glance/policies/base.py): a reader sees its project's namespaces and public ones. */
+export const ADMIN_OR_PROJECT_READER_GET_NAMESPACE = `role:admin or (role:reader and (project_id:%(project_id)s or ${PUBLIC_VISIBILITY_CHECK}))`;
 
 const P: readonly string[] = Object.freeze(['project']);
 
@@ -130,7 +132,138 @@ export const imagePolicies: readonly PolicyRule[] = Object.freeze([
     { method: 'DELETE', path: '/v2/cache' },
     { method: 'DELETE', path: '/v2/cache/{image_id}' },
   ]),
+  // glance/policies/metadef.py: reads follow the namespace's visibility, writes are the admin's.
+  rule('metadef_default', '', 'Default rule of the metadata definitions API.', undefined, false),
+  rule(
+    'metadef_admin',
+    'role:admin',
+    'Administrator rule of the metadata definitions API.',
+    undefined,
+    false,
+  ),
+  ...metadefRules(),
 ]);
+
+function metadefRules(): PolicyRule[] {
+  const NS = '/v2/metadefs/namespaces';
+  const read = ADMIN_OR_PROJECT_READER_GET_NAMESPACE;
+  const admin = 'rule:metadef_admin';
+  const table: [string, string, string, string, string][] = [
+    ['get_metadef_namespace', read, 'Get a specific namespace.', 'GET', `${NS}/{namespace_name}`],
+    ['get_metadef_namespaces', ADMIN_OR_PROJECT_READER, 'List namespace.', 'GET', NS],
+    ['modify_metadef_namespace', admin, 'Modify an existing namespace.', 'PUT', `${NS}/{namespace_name}`],
+    ['add_metadef_namespace', admin, 'Create a namespace.', 'POST', NS],
+    ['delete_metadef_namespace', admin, 'Delete a namespace.', 'DELETE', `${NS}/{namespace_name}`],
+    [
+      'get_metadef_object',
+      read,
+      'Get a specific object from a namespace.',
+      'GET',
+      `${NS}/{namespace_name}/objects/{object_name}`,
+    ],
+    ['get_metadef_objects', read, 'Get objects from a namespace.', 'GET', `${NS}/{namespace_name}/objects`],
+    [
+      'modify_metadef_object',
+      admin,
+      'Update an object within a namespace.',
+      'PUT',
+      `${NS}/{namespace_name}/objects/{object_name}`,
+    ],
+    [
+      'add_metadef_object',
+      admin,
+      'Create an object within a namespace.',
+      'POST',
+      `${NS}/{namespace_name}/objects`,
+    ],
+    [
+      'delete_metadef_object',
+      admin,
+      'Delete an object within a namespace.',
+      'DELETE',
+      `${NS}/{namespace_name}/objects/{object_name}`,
+    ],
+    [
+      'list_metadef_resource_types',
+      read,
+      'List meta definition resource types.',
+      'GET',
+      '/v2/metadefs/resource_types',
+    ],
+    [
+      'get_metadef_resource_type',
+      read,
+      'Get meta definition resource types associations.',
+      'GET',
+      `${NS}/{namespace_name}/resource_types`,
+    ],
+    [
+      'add_metadef_resource_type_association',
+      admin,
+      'Create meta definition resource types association.',
+      'POST',
+      `${NS}/{namespace_name}/resource_types`,
+    ],
+    [
+      'remove_metadef_resource_type_association',
+      admin,
+      'Delete meta definition resource types association.',
+      'POST',
+      `${NS}/{namespace_name}/resource_types/{name}`,
+    ],
+    [
+      'get_metadef_property',
+      read,
+      'Get a specific meta definition property.',
+      'GET',
+      `${NS}/{namespace_name}/properties/{property_name}`,
+    ],
+    [
+      'get_metadef_properties',
+      read,
+      'List meta definition properties.',
+      'GET',
+      `${NS}/{namespace_name}/properties`,
+    ],
+    [
+      'modify_metadef_property',
+      admin,
+      'Update meta definition property.',
+      'GET',
+      `${NS}/{namespace_name}/properties/{property_name}`,
+    ],
+    [
+      'add_metadef_property',
+      admin,
+      'Create meta definition property.',
+      'POST',
+      `${NS}/{namespace_name}/properties`,
+    ],
+    [
+      'remove_metadef_property',
+      admin,
+      'Delete meta definition property.',
+      'DELETE',
+      `${NS}/{namespace_name}/properties/{property_name}`,
+    ],
+    ['get_metadef_tag', read, 'Get tag definition.', 'GET', `${NS}/{namespace_name}/tags/{tag_name}`],
+    ['get_metadef_tags', read, 'List tag definitions.', 'GET', `${NS}/{namespace_name}/tags`],
+    ['modify_metadef_tag', admin, 'Update tag definition.', 'PUT', `${NS}/{namespace_name}/tags/{tag_name}`],
+    ['add_metadef_tag', admin, 'Add tag definition.', 'POST', `${NS}/{namespace_name}/tags/{tag_name}`],
+    ['add_metadef_tags', admin, 'Create tag definitions.', 'POST', `${NS}/{namespace_name}/tags`],
+    [
+      'delete_metadef_tag',
+      admin,
+      'Delete tag definition.',
+      'DELETE',
+      `${NS}/{namespace_name}/tags/{tag_name}`,
+    ],
+    ['delete_metadef_tags', admin, 'Delete tag definitions.', 'DELETE', `${NS}/{namespace_name}/tags`],
+  ];
+  return table.map(([name, check, description, method, path]) =>
+    rule(name, check, description, [{ method, path }]),
+  );
+}
 
 /**
  * Glance's ImageTarget (glance/api/policy.py): the image's attributes and custom properties, with the aliases

@@ -8,6 +8,7 @@
 //
 // As Glance v2 (Zed), a failed upload or stage puts the image back to `queued` (not `killed`: v2 deprecated
 // it, domain/__init__.py) so the client can retry, and leaves no data behind.
+import { IncomingMessage } from 'node:http';
 import { PassThrough, pipeline as pipelineCb, type Readable } from 'node:stream';
 import { ApiError, isApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
@@ -323,6 +324,14 @@ function receive(body: unknown, into: PassThrough | InspectingStream): Readable 
 
 const passThrough = () => new PassThrough({ highWaterMark: 1 << 20 });
 
+/**
+ * A body read off a socket by Node's HTTP parser, whose every chunk is a fresh buffer of its own: the store may
+ * take them (BlobStore.put's `take`). Not an injected request, whose chunks may be the caller's buffers.
+ */
+function parsedBody(body: unknown): boolean {
+  return body instanceof IncomingMessage;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Handlers.
 
@@ -353,7 +362,10 @@ async function upload(ix: ImageContext, ctx: RouteContext) {
     await enforceLimit(ix, project, 'image_count_uploading');
     const inspector = uploadInspector(row);
     const tap = inspector ? new InspectingStream(inspector) : passThrough();
-    const put = await ix.blobs.put(id, receive(ctx.body, tap), { maxSize: limit.maxSize });
+    const put = await ix.blobs.put(id, receive(ctx.body, tap), {
+      maxSize: limit.maxSize,
+      take: parsedBody(ctx.body),
+    });
     const virtualSize = tap instanceof InspectingStream ? tap.virtualSize() : null;
     const committed = await transition(ix, id, ['saving'], {
       status: 'active',
@@ -422,7 +434,10 @@ async function stage(ix: ImageContext, ctx: RouteContext) {
   }
   try {
     await enforceLimit(ix, project, 'image_count_uploading');
-    const put = await ix.staging.put(id, receive(ctx.body, passThrough()), { maxSize: cap.maxSize });
+    const put = await ix.staging.put(id, receive(ctx.body, passThrough()), {
+      maxSize: cap.maxSize,
+      take: parsedBody(ctx.body),
+    });
     if (!(await transition(ix, id, ['uploading'], { size: put.size }))) {
       await ix.staging.delete(id);
       throw ImageErrors.imageNotFound(id);

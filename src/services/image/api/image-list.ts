@@ -1,15 +1,15 @@
 // GET /v2/images: Glance's query parameters (filters with operators, tags, member_status, both sort syntaxes,
 // limit/marker) and its visibility rules (api/v2/images.py index, db/sqlalchemy/api.py image_get_all).
+import { PostgresAdapter, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { RouteContext } from '../../../platform/http/types.ts';
 import type { ImageContext } from '../context.ts';
 import { ImageErrors } from '../errors.ts';
 import { imageTarget } from '../policy.ts';
 import type { ImageRow } from '../store/tables.ts';
 import { type Caller, callerOf, findImage, policyForbidden, resourceNotFound, tagsOf } from './images.ts';
-import { imageView, parseProps } from './views.ts';
+import { imageView } from './views.ts';
 
 type Dir = 'asc' | 'desc';
-type Predicate = (row: ImageRow, props: Record<string, unknown>) => boolean;
 
 const SORT_KEYS = [
   'name',
@@ -86,41 +86,83 @@ export function splitFilterValues(value: string): string[] {
   return out;
 }
 
-function columnValue(row: ImageRow, key: string): string | number | null {
-  const v = (row as unknown as Record<string, unknown>)[key];
-  if (v === null || v === undefined) return null;
-  return NUMERIC.has(key) ? Number(v) : String(v);
+/** Which SQL the list query speaks: PostgreSQL needs explicit parameter types and byte-order ("C") collation. */
+interface Dialect {
+  pg: boolean;
 }
 
-function compareOp(op: string, a: number, b: number): boolean {
+type Cond = RawBuilder<SqlBool>;
+
+const NEVER: Cond = sql<SqlBool>`1 = 0`;
+const col = (key: string) => sql.ref(`image_images.${key}`);
+
+/** A bound integer parameter (PostgreSQL reads untyped parameters as the column's type, int4 overflows). */
+function intParam(d: Dialect, n: number): RawBuilder<unknown> {
+  return d.pg ? sql`cast(${n} as bigint)` : sql`${n}`;
+}
+
+function textParam(d: Dialect, s: string): RawBuilder<unknown> {
+  return d.pg ? sql`cast(${s} as text)` : sql`${s}`;
+}
+
+/** An integer query value as JS compares it, clamped to what both dialects bind (sizes never reach 2^53). */
+function clampInt(n: number): number {
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, n));
+}
+
+/** Timestamps are stored as "YYYY-MM-DDTHH:MM:SSZ" (ImageContext.nowIso): strings that sort as the times do. */
+const MAX_TIME = Date.parse('9999-12-31T23:59:59Z');
+function storedTime(ms: number): string {
+  if (ms > MAX_TIME) return '9999-12-31T23:59:60Z'; // above every stored value
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * `stored <op> threshold` for whole-second stored times and a threshold in milliseconds, as a comparison of the
+ * stored strings with whole-second bounds (so the column's index applies).
+ */
+function timeCondition(d: Dialect, key: string, op: string, threshold: number): Cond {
+  const c = col(key);
+  const floor = Math.floor(threshold / 1000) * 1000;
+  const whole = floor === threshold;
+  const ceil = whole ? threshold : floor + 1000;
+  const at = (ms: number) => textParam(d, storedTime(ms));
   switch (op) {
     case 'gt':
-      return a > b;
+      return sql<SqlBool>`${c} >= ${at(floor + 1000)}`;
     case 'gte':
-      return a >= b;
+      return sql<SqlBool>`${c} >= ${at(ceil)}`;
     case 'lt':
-      return a < b;
+      return sql<SqlBool>`${c} < ${at(ceil)}`;
     case 'lte':
-      return a <= b;
-    case 'neq':
-      return a !== b;
+      return sql<SqlBool>`${c} < ${at(floor + 1000)}`;
     case 'eq':
-      return a === b;
+      return whole ? sql<SqlBool>`${c} = ${at(threshold)}` : NEVER;
+    case 'neq':
+      return whole ? sql<SqlBool>`${c} <> ${at(threshold)}` : sql<SqlBool>`1 = 1`;
     default:
       throw ImageErrors.badRequest('Unable to filter on a unknown operator.');
   }
 }
 
-/** The filter predicates of the remaining query parameters (_make_conditions_from_filters). */
-function buildFilters(filters: Map<string, string>): Predicate[] {
-  const preds: Predicate[] = [];
+/** A custom property equal to the string `value` (properties are a JSON object in text). */
+function propertyCondition(d: Dialect, key: string, value: string): Cond {
+  if (d.pg) {
+    return sql<SqlBool>`cast(${col('properties')} as jsonb) -> ${textParam(d, key)} = to_jsonb(${textParam(d, value)})`;
+  }
+  return sql<SqlBool>`exists (select 1 from json_each(${col('properties')}) as p where p.key = ${key} and p.type = 'text' and p.value = ${value})`;
+}
+
+/** The SQL conditions of the remaining query parameters (_make_conditions_from_filters). */
+function buildFilters(d: Dialect, filters: Map<string, string>): Cond[] {
+  const conds: Cond[] = [];
   const osHidden = (filters.get('os_hidden') ?? 'false').toLowerCase();
   if (osHidden !== 'true' && osHidden !== 'false') {
     throw ImageErrors.badRequest(
       `Invalid value '${osHidden}' for 'os_hidden' filter. Valid values are 'true' or 'false'.`,
     );
   }
-  preds.push((r) => (r.os_hidden === 1) === (osHidden === 'true'));
+  conds.push(osHidden === 'true' ? sql`${col('os_hidden')} = 1` : sql`${col('os_hidden')} <> 1`);
   const prot = filters.get('protected');
   if (prot !== undefined) {
     if (prot !== 'true' && prot !== 'false') {
@@ -128,7 +170,7 @@ function buildFilters(filters: Map<string, string>): Predicate[] {
         `Invalid value '${prot}' for 'protected' filter. Valid values are 'true' or 'false'.`,
       );
     }
-    preds.push((r) => (r.protected === 1) === (prot === 'true'));
+    conds.push(prot === 'true' ? sql`${col('protected')} = 1` : sql`${col('protected')} <> 1`);
   }
   for (const [key, value] of filters) {
     if (key === 'os_hidden' || key === 'protected' || key === 'deleted') continue;
@@ -137,45 +179,43 @@ function buildFilters(filters: Map<string, string>): Predicate[] {
       if (!/^\s*[+-]?\d+\s*$/.test(value)) {
         throw ImageErrors.badRequest('Unable to filter on a range with a non-numeric value.');
       }
-      const n = Number(value);
-      const min = key.endsWith('_min');
-      preds.push((r) => {
-        const v = columnValue(r, rangeKey);
-        return v !== null && (min ? (v as number) >= n : (v as number) <= n);
-      });
+      const n = intParam(d, clampInt(Number(value)));
+      conds.push(key.endsWith('_min') ? sql`${col(rangeKey)} >= ${n}` : sql`${col(rangeKey)} <= ${n}`);
     } else if (key === 'created_at' || key === 'updated_at') {
       const [op, iso] = splitFilterOp(value);
       const threshold = parseIsoTime(iso);
       if (threshold === undefined) {
         throw ImageErrors.badRequest(`Bad "${key}" query filter format. Use ISO 8601 DateTime notation.`);
       }
-      compareOp(op, 0, 0);
-      preds.push((r) => compareOp(op, Date.parse(r[key]), threshold));
+      conds.push(timeCondition(d, key, op, threshold));
     } else if (OP_COLUMNS.includes(key)) {
       const [op, list] = splitFilterOp(value);
       if (op === 'in') {
-        const wanted = new Set(splitFilterValues(list));
-        preds.push((r) => {
-          const v = columnValue(r, key);
-          return v !== null && wanted.has(String(v));
-        });
+        const wanted = [...new Set(splitFilterValues(list))];
+        conds.push(
+          wanted.length === 0 ? NEVER : sql`${col(key)} in (${sql.join(wanted.map((w) => textParam(d, w)))})`,
+        );
       } else if (op === 'eq') {
-        preds.push((r) => columnValue(r, key) === list);
+        conds.push(sql`${col(key)} = ${textParam(d, list)}`);
       } else {
         throw ImageErrors.badRequest(`Unable to filter by unknown operator '${op}'.`);
       }
     } else if (EQ_COLUMNS.includes(key)) {
-      preds.push((r) => {
-        const v = columnValue(r, key);
-        return v !== null && (NUMERIC.has(key) ? value.trim() !== '' && v === Number(value) : v === value);
-      });
+      if (NUMERIC.has(key)) {
+        // JS semantics: Number(value) of a non-blank value, compared exactly (so "0x10" is 16, "1.5" matches nothing).
+        const n = Number(value);
+        conds.push(
+          value.trim() !== '' && Number.isSafeInteger(n) ? sql`${col(key)} = ${intParam(d, n)}` : NEVER,
+        );
+      } else {
+        conds.push(sql`${col(key)} = ${textParam(d, value)}`);
+      }
     } else {
-      preds.push((_r, props) => props[key] === value);
+      conds.push(propertyCondition(d, key, value));
     }
   }
-  return preds;
+  return conds;
 }
-
 interface Sort {
   keys: string[];
   dirs: Dir[];
@@ -238,31 +278,75 @@ function parseSort(params: [string, string][]): Sort {
 
 /** Sort values with NULL as the column default ('' or 0), as Glance's marker comparison reads them. */
 function sortValue(row: ImageRow, key: string): string | number {
-  return columnValue(row, key) ?? (NUMERIC.has(key) ? 0 : '');
+  const v = (row as unknown as Record<string, unknown>)[key];
+  if (v === null || v === undefined) return NUMERIC.has(key) ? 0 : '';
+  return NUMERIC.has(key) ? Number(v) : String(v);
 }
 
-function comparator(sort: Sort): (a: ImageRow, b: ImageRow) => number {
-  return (a, b) => {
-    for (let i = 0; i < sort.keys.length; i++) {
-      const key = sort.keys[i] ?? 'id';
-      const va = sortValue(a, key);
-      const vb = sortValue(b, key);
-      if (va === vb) continue;
-      const c = va < vb ? -1 : 1;
-      return sort.dirs[i] === 'desc' ? -c : c;
-    }
-    return 0;
-  };
+/**
+ * The SQL of a sort key with NULL as its column default; strings in byte order (SQLite's BINARY, PostgreSQL's
+ * "C"), as JavaScript compares them. The expressions match migration 0003's indexes.
+ */
+function sortExpr(d: Dialect, key: string): RawBuilder<unknown> {
+  const c = col(key);
+  if (NUMERIC.has(key)) return sql`coalesce(${c}, 0)`;
+  const e =
+    key === 'id' || key === 'status' || key === 'created_at' || key === 'updated_at'
+      ? c
+      : sql`coalesce(${c}, '')`;
+  return d.pg ? sql`${e} collate "C"` : e;
 }
 
-/** The candidate images a caller may list (_select_images_query plus the visibility / community rules). */
-async function visibleRows(
+/** id is unique: keys after it never decide an order. */
+function effectiveSort(sort: Sort): Sort {
+  const i = sort.keys.indexOf('id');
+  return i < 0 ? sort : { keys: sort.keys.slice(0, i + 1), dirs: sort.dirs.slice(0, i + 1) };
+}
+
+/** Rows strictly after the marker in the sort order (keyset pagination on the sort keys, id last). */
+function afterMarker(d: Dialect, sort: Sort, marker: ImageRow): Cond {
+  const exprs = sort.keys.map((k) => sortExpr(d, k));
+  const values = sort.keys.map((k) => {
+    const v = sortValue(marker, k);
+    return typeof v === 'number' ? intParam(d, v) : textParam(d, v);
+  });
+  const dir = sort.dirs[0];
+  if (sort.dirs.every((x) => x === dir)) {
+    // One direction: a row-value comparison, which both dialects turn into an index range.
+    const op = sql.raw(dir === 'desc' ? '<' : '>');
+    // The first key's bound, implied by the comparison, lets SQLite range-scan an expression index too.
+    const bound = sql.raw(dir === 'desc' ? '<=' : '>=');
+    return sql<SqlBool>`(${sql.join(exprs)}) ${op} (${sql.join(values)}) and ${exprs[0]} ${bound} ${values[0]}`;
+  }
+  // Mixed directions: k1 beyond m1, or k1 = m1 and (k2 beyond m2, or …).
+  let cond: Cond | undefined;
+  for (let i = sort.keys.length - 1; i >= 0; i--) {
+    const op = sql.raw(sort.dirs[i] === 'desc' ? '<' : '>');
+    const beyond = sql<SqlBool>`${exprs[i]} ${op} ${values[i]}`;
+    cond = cond ? sql<SqlBool>`(${beyond} or (${exprs[i]} = ${values[i]} and ${cond}))` : beyond;
+  }
+  return cond ?? sql<SqlBool>`1 = 1`;
+}
+
+/**
+ * One page of the images a caller may list (_select_images_query plus the visibility / community rules, the
+ * filters, the sort and the marker), read in SQL: `limit` rows, in order.
+ */
+async function pageRows(
   ix: ImageContext,
   caller: Caller,
-  visibility: string | undefined,
-  memberStatus: string,
-  tags: string[],
+  q0: {
+    visibility: string | undefined;
+    memberStatus: string;
+    tags: string[];
+    conds: Cond[];
+    sort: Sort;
+    marker: ImageRow | undefined;
+    limit: number;
+  },
+  d: Dialect,
 ): Promise<ImageRow[]> {
+  const { visibility, memberStatus, tags } = q0;
   const project = caller.projectId;
   let q = ix.db
     .selectFrom('image_images')
@@ -270,13 +354,18 @@ async function visibleRows(
     .where('deleted', '=', 0)
     .where('status', '!=', 'killed');
   if (!caller.isAdmin) {
+    // Public (and community, when a visibility filter asks), owned, or shared with the caller's project. Without
+    // a filter, others' community images are left out: the same rule, folded into one condition.
     q = q.where((eb) => {
-      const ors = [eb('visibility', 'in', ['public', 'community'])];
+      const ors = [
+        visibility === undefined
+          ? eb('visibility', '=', 'public')
+          : eb('visibility', 'in', ['public', 'community']),
+      ];
       if (project !== undefined) {
         let members = eb
           .selectFrom('image_members')
           .select('image_members.image_id')
-          .whereRef('image_members.image_id', '=', 'image_images.id')
           .where('image_members.member_id', '=', project);
         if (memberStatus !== 'all') {
           members = members.where(
@@ -286,12 +375,19 @@ async function visibleRows(
           );
         }
         ors.push(eb('owner', '=', project));
-        ors.push(eb.and([eb('visibility', '=', 'shared'), eb.exists(members)]));
+        // Found through the caller's memberships, not by scanning every shared image (SQLite's unary + keeps
+        // the visibility index out of this branch).
+        const shared = d.pg
+          ? eb('visibility', '=', 'shared')
+          : sql<SqlBool>`+${col('visibility')} = 'shared'`;
+        ors.push(eb.and([shared, eb('id', 'in', members)]));
       }
       return eb.or(ors);
     });
-  }
-  if (visibility !== undefined) {
+    if (visibility !== undefined && visibility !== 'all') {
+      q = q.where('visibility', '=', visibility as ImageRow['visibility']);
+    }
+  } else if (visibility !== undefined) {
     if (visibility !== 'all') q = q.where('visibility', '=', visibility as ImageRow['visibility']);
   } else if (project === undefined) {
     q = q.where('visibility', '!=', 'community');
@@ -309,7 +405,18 @@ async function visibleRows(
       ),
     );
   }
-  return q.execute();
+  for (const c of q0.conds) q = q.where(c);
+  const sort = effectiveSort(q0.sort);
+  if (q0.marker) q = q.where(afterMarker(d, sort, q0.marker));
+  for (let i = 0; i < sort.keys.length; i++) {
+    q = q.orderBy(sortExpr(d, sort.keys[i] ?? 'id'), sort.dirs[i] ?? 'desc');
+  }
+  return q.limit(q0.limit).execute();
+}
+
+/** The database's dialect, from the query compiler's adapter. */
+function dialectOf(ix: ImageContext): Dialect {
+  return { pg: ix.db.getExecutor().adapter instanceof PostgresAdapter };
 }
 
 /** The raw query string's pairs in order (a repeated key keeps every value, as WebOb's MultiDict). */
@@ -354,7 +461,8 @@ export async function listImages(ix: ImageContext, ctx: RouteContext) {
     throw ImageErrors.badRequest('The "changes-since" filter is no longer available on v2.');
   }
   filters.delete('changes-since');
-  const preds = buildFilters(filters);
+  const d = dialectOf(ix);
+  const conds = buildFilters(d, filters);
 
   if (!ctx.can('get_images', { project_id: auth.projectId ?? null })) throw policyForbidden('get_images');
 
@@ -371,15 +479,13 @@ export async function listImages(ix: ImageContext, ctx: RouteContext) {
     if (!markerRow) throw ImageErrors.forbidden(`Forbidding request, image ${marker} not visible`);
   }
 
-  const rows = (await visibleRows(ix, caller, visibility, memberStatus, tags)).filter((r) => {
-    const props = parseProps(r.properties);
-    return preds.every((p) => p(r, props));
-  });
-  const cmp = comparator(sort);
-  rows.sort(cmp);
-  const after = markerRow ? rows.filter((r) => cmp(r, markerRow) > 0) : rows;
-  const pageRows = after.slice(0, limit);
-  const shown = pageRows.filter((r) => ctx.can('get_image', imageTarget(r, ctx)));
+  const rows = await pageRows(
+    ix,
+    caller,
+    { visibility, memberStatus, tags, conds, sort, marker: markerRow, limit },
+    d,
+  );
+  const shown = rows.filter((r) => ctx.can('get_image', imageTarget(r, ctx)));
   const tagMap = await tagsOf(
     ix.db,
     shown.map((r) => r.id),
@@ -394,7 +500,7 @@ export async function listImages(ix: ImageContext, ctx: RouteContext) {
   };
   // As Glance: a full page (before the per-image policy filter) always offers a next page.
   const last = shown[shown.length - 1];
-  if (last && pageRows.length === limit) {
+  if (last && rows.length === limit) {
     body['next'] = `/v2/images?${new URLSearchParams([...kept, ['marker', last.id]]).toString()}`;
   }
   return { body };

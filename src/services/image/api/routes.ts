@@ -4,6 +4,7 @@ import type { ImageContext } from '../context.ts';
 import { deleteImageData, imageDataRoutes } from './image-data.ts';
 import { imagesRoutes } from './images.ts';
 import { memberRoutes } from './members.ts';
+import { metadefRoutes } from './metadefs.ts';
 import { schemaRoutes } from './schemas.ts';
 import { tagRoutes } from './tags.ts';
 import { versionRoutes } from './versions.ts';
@@ -15,6 +16,7 @@ export function imageRoutes(ix: ImageContext): Route[] {
     ...imageDataRoutes(ix),
     ...tagRoutes(ix),
     ...memberRoutes(ix),
+    ...metadefRoutes(ix),
     ...schemaRoutes(),
   ];
 }

@@ -14,6 +14,20 @@ export interface PutResult {
   sha512: string;
 }
 
+export interface PutOptions {
+  /** Refuse to store more bytes than this (BlobTooLarge). */
+  maxSize?: number;
+  /** Called with the result before the object becomes visible; a throw abandons the put. */
+  verify?: (r: PutResult) => void | Promise<void>;
+  signal?: AbortSignal;
+  /**
+   * The stream's chunks are the store's once read: buffers nobody else holds or reuses, as Node's HTTP parser
+   * allocates for a request body. The store may then move their memory to other threads (detaching them)
+   * instead of copying it. Never set it for a stream whose buffers are shared or reused.
+   */
+  take?: boolean;
+}
+
 export interface BlobStore {
   /** Store name as /v2/info/stores reports it ("file"). */
   readonly id: string;
@@ -23,11 +37,7 @@ export interface BlobStore {
    * nothing under `key` and no temporary behind. Refuses to write past `maxSize` (throws BlobTooLarge).
    * Idempotent per key: a second put replaces the first atomically.
    */
-  put(
-    key: string,
-    data: Readable,
-    opts?: { maxSize?: number; verify?: (r: PutResult) => void | Promise<void>; signal?: AbortSignal },
-  ): Promise<PutResult>;
+  put(key: string, data: Readable, opts?: PutOptions): Promise<PutResult>;
   /** A stream of the bytes [start, end] inclusive (whole object without range); throws BlobNotFound. */
   get(key: string, range?: { start: number; end?: number }): Promise<Readable>;
   /** Size of the object, or undefined when absent. */

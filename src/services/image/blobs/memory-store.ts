@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobInfo, BlobNotFound, type BlobStore, type PutResult } from './blob-store.ts';
+import {
+  type BlobInfo,
+  BlobNotFound,
+  type BlobStore,
+  type PutOptions,
+  type PutResult,
+} from './blob-store.ts';
 import { assertBlobKey, HashMeter } from './file-store.ts';
 
 export class MemoryBlobStore implements BlobStore {
@@ -15,11 +21,7 @@ export class MemoryBlobStore implements BlobStore {
     this.id = id;
   }
 
-  async put(
-    key: string,
-    data: Readable,
-    opts: { maxSize?: number; verify?: (r: PutResult) => void | Promise<void>; signal?: AbortSignal } = {},
-  ): Promise<PutResult> {
+  async put(key: string, data: Readable, opts: PutOptions = {}): Promise<PutResult> {
     assertBlobKey(key);
     const tmp = `${key}.${randomBytes(8).toString('hex')}`;
     const chunks: Buffer[] = [];

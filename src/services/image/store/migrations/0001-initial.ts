@@ -1,5 +1,7 @@
 // Image's first schema: images (soft-deleted), tags, members.
 import type { Migration } from '../../../../platform/db/migrate.ts';
+import { metadefsMigration } from './0002-metadefs.ts';
+import { listIndexes } from './0003-list-indexes.ts';
 
 export const initial: Migration = {
   version: 1,
@@ -53,4 +55,4 @@ export const initial: Migration = {
   },
 };
 
-export const imageMigrations: Migration[] = [initial];
+export const imageMigrations: Migration[] = [initial, metadefsMigration, listIndexes];
