@@ -205,6 +205,25 @@ for (const impl of implementations) {
       assert.deepEqual(await store.list(), ['after', 'committed']);
     });
 
+    it('take: chunks owning their memory are moved, views into a larger buffer copied', async () => {
+      const { store } = await impl.make();
+      const data = bytes(3_000_000);
+      // Fresh buffers of their own, as Node's HTTP parser hands out a request body.
+      const owned: Buffer[] = [];
+      for (let i = 0; i < data.length; i += 65_536) owned.push(Buffer.from(data.subarray(i, i + 65_536)));
+      const small = bytes(70_000, 3);
+      const [a, b] = await Promise.all([
+        store.put('owned', Readable.from(owned, { objectMode: false }), { take: true }),
+        // Views into one buffer: nothing to take, so they are copied and the caller's bytes survive.
+        store.put('views', source(small, 1000), { take: true }),
+      ]);
+      assert.deepEqual(a, { size: data.length, md5: md5(data), sha512: sha512(data) });
+      assert.deepEqual(b, { size: small.length, md5: md5(small), sha512: sha512(small) });
+      assert.deepEqual(await readAll(await store.get('owned')), data);
+      assert.deepEqual(await readAll(await store.get('views')), small);
+      assert.equal(small.length, 70_000);
+    });
+
     it('rejects keys that could escape the store', async () => {
       const { store } = await impl.make();
       for (const bad of ['../x', 'a/b', '.tmp', '', '.hidden']) {

@@ -1,5 +1,9 @@
 // GET /v2/images: Glance's query parameters (filters with operators, tags, member_status, both sort syntaxes,
 // limit/marker) and its visibility rules (api/v2/images.py index, db/sqlalchemy/api.py image_get_all).
+// One SQL query reads the page: visibility and filters as conditions, the sort keys (NULL as '' or 0, strings in
+// byte order) with id last, and the marker as a keyset bound on them, LIMIT `limit`. On migration 0003's indexes
+// an admin's page reads about `limit` rows; a project's reads only the images it may see (public, its own,
+// shared with it), found through the owner, visibility and member indexes.
 import { PostgresAdapter, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { RouteContext } from '../../../platform/http/types.ts';
 import type { ImageContext } from '../context.ts';

@@ -8,7 +8,8 @@
 // body, whose buffers Node's HTTP parser allocated for it alone) their memory moves to the workers instead of
 // being copied, and is freed as soon as it is hashed, so the event loop's heap sees no garbage and no
 // collections; other streams are copied once into pooled slabs. Bytes in flight are bounded, so a slow hasher
-// slows the upload instead of buffering it.
+// slows the upload instead of buffering it. Background fdatasyncs every 64 MiB keep the disk writing during
+// the transfer, so the final fsync has little left.
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,6 +62,9 @@ export class HashMeter {
 // the main thread: acks (with pooled slabs, transferred back) and digests. Taken buffers end in the last stage
 // and are freed there at once, by transferring them to a port whose peer is closed, instead of lingering as
 // garbage until a collection.
+/** Written bytes between background fdatasyncs. */
+const FLUSH_EVERY = 64 * CHUNK;
+
 const HASH_WORKER = `
 const { parentPort, workerData, MessageChannel } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
@@ -307,13 +311,15 @@ class MeteredFileWriter extends Writable {
   readonly #fh: FileHandle;
   readonly #hash: HashSession;
   readonly #max: number;
+  readonly #take: boolean;
   size = 0;
 
-  constructor(fh: FileHandle, hash: HashSession, maxSize: number | undefined) {
+  constructor(fh: FileHandle, hash: HashSession, maxSize: number | undefined, take: boolean) {
     super({ highWaterMark: 2 * CHUNK });
     this.#fh = fh;
     this.#hash = hash;
     this.#max = maxSize ?? Number.POSITIVE_INFINITY;
+    this.#take = take;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -322,6 +328,15 @@ class MeteredFileWriter extends Writable {
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     const bufs = chunks.map((c) => c.chunk);
+    // A byte stream delivers no empty chunks: an empty one here was taken while queued (its source reused it).
+    if (this.#take && bufs.some((b) => b.length === 0)) {
+      cb(
+        new Error(
+          'a chunk was reused after the store took it (put with take on a stream that reuses buffers)',
+        ),
+      );
+      return;
+    }
     for (const b of bufs) this.size += b.length;
     if (this.size > this.#max) {
       cb(new BlobTooLarge(this.#max));
@@ -329,8 +344,39 @@ class MeteredFileWriter extends Writable {
     }
     // The write goes first: handing the batch on may detach its buffers.
     writeAll(this.#fh, bufs)
-      .then(() => this.#hash.update(bufs))
+      .then(() => {
+        this.#flushBehind();
+        return this.#hash.update(bufs);
+      })
       .then(() => cb(), cb);
+  }
+
+  #flushing: Promise<void> | undefined;
+  #flushedAt = 0;
+  #flushError: Error | undefined;
+
+  /**
+   * Every FLUSH_EVERY bytes, starts an fdatasync in the background (one at a time): the disk writes while the
+   * transfer goes on, and the final fsync has little left to wait for.
+   */
+  #flushBehind(): void {
+    if (this.#flushing || this.size - this.#flushedAt < FLUSH_EVERY) return;
+    this.#flushedAt = this.size;
+    this.#flushing = this.#fh.datasync().then(
+      () => {
+        this.#flushing = undefined;
+      },
+      (err: Error) => {
+        this.#flushing = undefined;
+        this.#flushError ??= err;
+      },
+    );
+  }
+
+  /** Waits for a background flush; rethrows its failure. */
+  async settled(): Promise<void> {
+    await this.#flushing;
+    if (this.#flushError) throw this.#flushError;
   }
 }
 
@@ -392,9 +438,11 @@ export class FileBlobStore implements BlobStore {
     let hash: HashSession | undefined;
     try {
       fh = await open(tmp, 'wx', 0o640);
-      hash = hashPool.open(opts.take === true);
-      const writer = new MeteredFileWriter(fh, hash, opts.maxSize);
+      const take = opts.take === true;
+      hash = hashPool.open(take);
+      const writer = new MeteredFileWriter(fh, hash, opts.maxSize, take);
       await pipeline(data, writer, opts.signal ? { signal: opts.signal } : {});
+      await writer.settled();
       const [digests] = await Promise.all([hash.digest(), fh.sync()]);
       hash = undefined;
       await fh.close();
