@@ -6,6 +6,7 @@ import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
 import type { BlobStore } from './blobs/blob-store.ts';
+import { ImportJobs } from './domain/import-jobs.ts';
 import type { ImageTables } from './store/tables.ts';
 
 export type ImageDb = Kysely<ImageTables>;
@@ -32,6 +33,8 @@ export class ImageContext {
   readonly log: Logger;
   readonly blobs: BlobStore;
   readonly staging: BlobStore;
+  /** Background imports of this process. */
+  readonly jobs = new ImportJobs();
   readonly #writer: ServiceWriter<ImageTables>;
 
   constructor(deps: ImageDeps) {

@@ -16,6 +16,7 @@ import { BlobNotFound, type BlobStore, BlobTooLarge } from '../blobs/blob-store.
 import { FileBlobStore } from '../blobs/file-store.ts';
 import type { ImageContext } from '../context.ts';
 import { InspectingStream, uploadInspector } from '../domain/disk-format.ts';
+import type { ImageTask, ImportJobs } from '../domain/import-jobs.ts';
 import { ImageErrors } from '../errors.ts';
 import type { ImageRow, ImageStatus } from '../store/tables.ts';
 import { callerOf, enforceImage, findImage, isMutable } from './images.ts';
@@ -32,46 +33,9 @@ const IMPORT_FAILED_KEY = 'os_glance_failed_import';
 const IMPORT_LOCK_KEY = 'os_glance_import_task';
 const TASKS_KEPT_PER_IMAGE = 10;
 
-// ---------------------------------------------------------------------------------------------------------
 // Per-context state: import tasks (Glance's api_image_import tasks, kept in memory) and running imports.
-
-export interface ImageTask {
-  id: string;
-  type: 'api_image_import';
-  status: 'pending' | 'processing' | 'success' | 'failure';
-  owner: string | null;
-  expires_at: string | null;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-  deleted: boolean;
-  image_id: string;
-  request_id: string | null;
-  user_id: string | null;
-  input: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  message: string;
-}
-
-interface RunningImport {
-  abort: AbortController;
-  done: Promise<void>;
-}
-
-interface DataState {
-  tasks: Map<string, ImageTask[]>;
-  running: Map<string, RunningImport>;
-  stopping: boolean;
-}
-
-const states = new WeakMap<ImageContext, DataState>();
-function stateOf(ix: ImageContext): DataState {
-  let s = states.get(ix);
-  if (!s) {
-    s = { tasks: new Map(), running: new Map(), stopping: false };
-    states.set(ix, s);
-  }
-  return s;
+function stateOf(ix: ImageContext): ImportJobs {
+  return ix.jobs;
 }
 
 /** Resolves once every import running in the background has finished (tests, shutdown). */
