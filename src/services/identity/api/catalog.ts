@@ -3,6 +3,7 @@
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
+import { deleteExtrasOf } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { EndpointRow, RegionRow, ServiceRow } from '../store/tables.ts';
 import {
@@ -14,8 +15,8 @@ import {
   serviceCreateSchema,
   serviceUpdateSchema,
 } from './catalog.schema.ts';
-import { EntityValidator } from './projects.schema.ts';
 import { applyFilters, extraOf, normalizeKeys, rawQuery, requireMatchingId, truncate } from './common.ts';
+import { EntityValidator } from './projects.schema.ts';
 import { endpointView, listBody, regionView, serviceView } from './views.ts';
 
 type Body = Record<string, unknown>;
@@ -249,6 +250,7 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
         .select('id')
         .where('service_id', '=', id)
         .execute();
+      await deleteExtrasOf(trx, { endpointIds: endpoints.map((e) => e.id) });
       await trx.deleteFrom('identity_endpoints').where('service_id', '=', id).execute();
       await trx.deleteFrom('identity_services').where('id', '=', id).execute();
       for (const e of endpoints) record({ kind: 'endpoint', id: e.id, action: 'delete' });
@@ -371,6 +373,7 @@ export function catalogRoutes(ix: IdentityContext, _reader: IdentityReader): Rou
     const id = ctx.params['endpoint_id'] ?? '';
     await ix.write(async (trx, record) => {
       if (!(await findEndpoint(id, trx))) throw endpointNotFound(id);
+      await deleteExtrasOf(trx, { endpointIds: [id] });
       await trx.deleteFrom('identity_endpoints').where('id', '=', id).execute();
       record({ kind: 'endpoint', id, action: 'delete' });
     });

@@ -3,11 +3,12 @@ import { isUniqueViolation } from '../../../platform/db/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
+import { deleteExtrasOf } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, DomainRow } from '../store/tables.ts';
+import { applyFilters, extraOf, normalizeKeys, rawQuery, truncate } from './common.ts';
 import { domainCreateSchema, domainUpdateSchema } from './domains.schema.ts';
 import { checkOptions, checkUniqueTags, EntityValidator } from './projects.schema.ts';
-import { applyFilters, extraOf, normalizeKeys, rawQuery, truncate } from './common.ts';
 import { deleteProjectRows } from './projects.ts';
 import { domainView, listBody } from './views.ts';
 
@@ -90,6 +91,7 @@ export async function deleteDomainContents(
     .where('type', 'in', DOMAIN_ASSIGNMENTS)
     .execute();
   await trx.deleteFrom('identity_project_tags').where('project_id', '=', domainId).execute();
+  await deleteExtrasOf(trx, { domainId });
   await trx.deleteFrom('identity_domains').where('id', '=', domainId).execute();
 
   for (const id of projects) record({ kind: 'project', id, action: 'delete' });

@@ -4,8 +4,10 @@ import { queryAll, queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { type IdentityContext, type IdentityDb, type IdentityTrx, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
+import { deleteExtrasOf } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, DomainRow, ProjectRow } from '../store/tables.ts';
+import { deleteTrustRows } from '../store/trusts.ts';
 import {
   applyFilters,
   attrBool,
@@ -26,7 +28,6 @@ import {
   tagSchema,
   tagsSchema,
 } from './projects.schema.ts';
-import { deleteTrustRows } from '../store/trusts.ts';
 import { listBody, projectView } from './views.ts';
 
 type Body = Record<string, unknown>;
@@ -57,6 +58,7 @@ const forbidden = (message: string) => IdentityErrors.forbidden(message);
 /** Deletes projects and everything that hangs off them: tags, assignments, credentials, app credentials. */
 export async function deleteProjectRows(trx: IdentityTrx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
+  await deleteExtrasOf(trx, { projectIds: ids });
   await trx.deleteFrom('identity_project_tags').where('project_id', 'in', ids).execute();
   await trx
     .deleteFrom('identity_assignments')

@@ -61,3 +61,21 @@ export interface ExtrasTables {
 
 export type ExtrasDb = Kysely<ExtrasTables>;
 export type ExtrasTrx = Transaction<ExtrasTables>;
+
+/** Removes the endpoint-filter and domain-config rows that point at deleted projects, domains or endpoints. */
+export async function deleteExtrasOf(
+  // biome-ignore lint/suspicious/noExplicitAny: called from identity transactions typed with other tables.
+  trx: Transaction<any>,
+  of: { projectIds?: string[]; domainId?: string; endpointIds?: string[] },
+): Promise<void> {
+  const t = trx as unknown as ExtrasTrx;
+  if (of.projectIds?.length) {
+    await t.deleteFrom('identity_project_endpoint_groups').where('project_id', 'in', of.projectIds).execute();
+    await t.deleteFrom('identity_project_endpoints').where('project_id', 'in', of.projectIds).execute();
+  }
+  if (of.domainId)
+    await t.deleteFrom('identity_domain_configs').where('domain_id', '=', of.domainId).execute();
+  if (of.endpointIds?.length) {
+    await t.deleteFrom('identity_project_endpoints').where('endpoint_id', 'in', of.endpointIds).execute();
+  }
+}
