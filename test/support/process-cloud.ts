@@ -2,9 +2,9 @@
 // drive it with real clients (openstack CLI, Tempest). Stopped by its own PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../src/cmd/conformance/cloud.ts';
 
 export interface ProcessCloud {
   url: string;
@@ -13,17 +13,6 @@ export interface ProcessCloud {
   child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => res(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');

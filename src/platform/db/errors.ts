@@ -8,3 +8,14 @@ export function isUniqueViolation(err: unknown): boolean {
     e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === '23505'
   );
 }
+
+/** Awaits `work`; a unique or primary-key violation becomes `conflict()` (the service's 409), anything else
+ * is rethrown unchanged. The transaction has rolled back by then, so nothing was stored. */
+export async function uniqueOr<T>(work: Promise<T>, conflict: () => Error): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict();
+    throw err;
+  }
+}

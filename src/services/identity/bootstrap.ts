@@ -1,8 +1,9 @@
 // First-start bootstrap (as keystone-manage bootstrap + DevStack): default domain, admin/demo/service projects
 // and users, admin→member→reader roles, RegionOne, and a catalog entry for every Monostack service.
 // Idempotent: runs on every start, creates what is missing and moves built-in endpoints to the current URL.
-import type { IdentityContext, IdentityTrx } from './context.ts';
+
 import { PasswordRules } from './api/users.ts';
+import type { IdentityContext, IdentityTrx } from './context.ts';
 
 export interface BootstrapPasswords {
   admin: string;
@@ -27,8 +28,18 @@ export const BUILTIN_CATALOG: readonly CatalogEntry[] = Object.freeze([
   { type: 'network', name: 'neutron', description: 'Networking Service', path: '/network' },
   { type: 'block-storage', name: 'cinder', description: 'Block Storage Service', path: '/volume/v3' },
   { type: 'volumev3', name: 'cinderv3', description: 'Block Storage Service (v3)', path: '/volume/v3' },
-  { type: 'object-store', name: 'swift', description: 'Object Storage Service', path: '/object/v1/AUTH_$(project_id)s' },
-  { type: 'orchestration', name: 'heat', description: 'Orchestration Service', path: '/orchestration/v1/$(project_id)s' },
+  {
+    type: 'object-store',
+    name: 'swift',
+    description: 'Object Storage Service',
+    path: '/object/v1/AUTH_$(project_id)s',
+  },
+  {
+    type: 'orchestration',
+    name: 'heat',
+    description: 'Orchestration Service',
+    path: '/orchestration/v1/$(project_id)s',
+  },
   { type: 'dashboard', name: 'horizon', description: 'Dashboard', path: '/dashboard' },
 ]);
 
@@ -52,12 +63,23 @@ export async function bootstrapIdentity(
   };
   return ix.write(async (trx, record) => {
     const now = ix.nowIso();
-    const existing = await trx.selectFrom('identity_domains').select('id').where('id', '=', 'default').executeTakeFirst();
+    const existing = await trx
+      .selectFrom('identity_domains')
+      .select('id')
+      .where('id', '=', 'default')
+      .executeTakeFirst();
     const created = !existing;
     if (created) {
       await trx
         .insertInto('identity_domains')
-        .values({ id: 'default', name: 'Default', description: 'The default domain', enabled: 1, extra: '{}', created_at: now })
+        .values({
+          id: 'default',
+          name: 'Default',
+          description: 'The default domain',
+          enabled: 1,
+          extra: '{}',
+          created_at: now,
+        })
         .execute();
       record({ kind: 'domain', id: 'default', action: 'create' });
     }
@@ -105,8 +127,16 @@ export async function bootstrapIdentity(
         record({ kind: 'user', id, action: 'create' });
         return id;
       };
-      const grant = async (type: 'UserProject' | 'UserSystem', actor: string, target: string, roleId: string) =>
-        trx.insertInto('identity_assignments').values({ type, actor_id: actor, target_id: target, role_id: roleId, inherited: 0 }).execute();
+      const grant = async (
+        type: 'UserProject' | 'UserSystem',
+        actor: string,
+        target: string,
+        roleId: string,
+      ) =>
+        trx
+          .insertInto('identity_assignments')
+          .values({ type, actor_id: actor, target_id: target, role_id: roleId, inherited: 0 })
+          .execute();
       const adminUser = await user('admin', hashes.admin);
       await grant('UserProject', adminUser, adminProject, admin);
       await grant('UserSystem', adminUser, 'system', admin);
@@ -123,7 +153,12 @@ export async function bootstrapIdentity(
 }
 
 async function ensureRole(ix: IdentityContext, trx: IdentityTrx, name: string): Promise<string> {
-  const row = await trx.selectFrom('identity_roles').select('id').where('name', '=', name).where('domain_id', '=', '<<null>>').executeTakeFirst();
+  const row = await trx
+    .selectFrom('identity_roles')
+    .select('id')
+    .where('name', '=', name)
+    .where('domain_id', '=', '<<null>>')
+    .executeTakeFirst();
   if (row) return row.id;
   const id = ix.ids.hexId();
   await trx
@@ -140,10 +175,19 @@ async function imply(trx: IdentityTrx, prior: string, implied: string): Promise<
     .where('prior_role_id', '=', prior)
     .where('implied_role_id', '=', implied)
     .executeTakeFirst();
-  if (!row) await trx.insertInto('identity_implied_roles').values({ prior_role_id: prior, implied_role_id: implied }).execute();
+  if (!row)
+    await trx
+      .insertInto('identity_implied_roles')
+      .values({ prior_role_id: prior, implied_role_id: implied })
+      .execute();
 }
 
-async function ensureProject(ix: IdentityContext, trx: IdentityTrx, name: string, description: string): Promise<string> {
+async function ensureProject(
+  ix: IdentityContext,
+  trx: IdentityTrx,
+  name: string,
+  description: string,
+): Promise<string> {
   const row = await trx
     .selectFrom('identity_projects')
     .select('id')
@@ -154,17 +198,37 @@ async function ensureProject(ix: IdentityContext, trx: IdentityTrx, name: string
   const id = ix.ids.hexId();
   await trx
     .insertInto('identity_projects')
-    .values({ id, name, domain_id: 'default', parent_id: null, description, enabled: 1, extra: '{}', created_at: ix.nowIso() })
+    .values({
+      id,
+      name,
+      domain_id: 'default',
+      parent_id: null,
+      description,
+      enabled: 1,
+      extra: '{}',
+      created_at: ix.nowIso(),
+    })
     .execute();
   return id;
 }
 
-async function ensureCatalog(ix: IdentityContext, trx: IdentityTrx, publicUrl: string, region: string): Promise<void> {
+async function ensureCatalog(
+  ix: IdentityContext,
+  trx: IdentityTrx,
+  publicUrl: string,
+  region: string,
+): Promise<void> {
   const r = await trx.selectFrom('identity_regions').select('id').where('id', '=', region).executeTakeFirst();
-  if (!r) await trx.insertInto('identity_regions').values({ id: region, description: '', parent_region_id: null, extra: '{}' }).execute();
+  if (!r)
+    await trx
+      .insertInto('identity_regions')
+      .values({ id: region, description: '', parent_region_id: null, extra: '{}' })
+      .execute();
   const services = await trx.selectFrom('identity_services').selectAll().execute();
   for (const entry of BUILTIN_CATALOG) {
-    let svc = services.find((s) => s.type === entry.type && (JSON.parse(s.extra) as { name?: string }).name === entry.name);
+    let svc = services.find(
+      (s) => s.type === entry.type && (JSON.parse(s.extra) as { name?: string }).name === entry.name,
+    );
     if (!svc) {
       svc = {
         id: ix.ids.hexId(),
@@ -175,13 +239,25 @@ async function ensureCatalog(ix: IdentityContext, trx: IdentityTrx, publicUrl: s
       await trx.insertInto('identity_services').values(svc).execute();
     }
     const url = `${publicUrl}${entry.path}`;
-    const eps = await trx.selectFrom('identity_endpoints').selectAll().where('service_id', '=', svc.id).execute();
+    const eps = await trx
+      .selectFrom('identity_endpoints')
+      .selectAll()
+      .where('service_id', '=', svc.id)
+      .execute();
     for (const iface of ['public', 'internal', 'admin']) {
       const ep = eps.find((e) => e.interface === iface && e.region_id === region);
       if (!ep) {
         await trx
           .insertInto('identity_endpoints')
-          .values({ id: ix.ids.hexId(), service_id: svc.id, interface: iface, url, region_id: region, enabled: 1, extra: '{}' })
+          .values({
+            id: ix.ids.hexId(),
+            service_id: svc.id,
+            interface: iface,
+            url,
+            region_id: region,
+            enabled: 1,
+            extra: '{}',
+          })
           .execute();
       } else if (ep.url !== url) {
         await trx.updateTable('identity_endpoints').set({ url }).where('id', '=', ep.id).execute();

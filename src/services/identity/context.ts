@@ -1,11 +1,11 @@
 // The identity service's dependencies and its one write path (transaction + change events + cache generation).
 import type { Kysely, Transaction } from 'kysely';
+import type { Clock, IdSource } from '../../platform/clock.ts';
 import type { IdentityConfig } from '../../platform/config.ts';
 import type { DialectName } from '../../platform/db/database.ts';
-import type { Clock, IdSource } from '../../platform/clock.ts';
+import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
-import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { IdentityTables } from './store/tables.ts';
 

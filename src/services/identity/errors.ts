@@ -2,7 +2,8 @@
 import { ApiError } from '../../platform/errors.ts';
 
 export const IdentityErrors = {
-  notFound: (target: string, id: string) => new ApiError(404, `${pascal(target)}NotFound`, `Could not find ${target}: ${id}.`),
+  notFound: (target: string, id: string) =>
+    new ApiError(404, `${pascal(target)}NotFound`, `Could not find ${target}: ${id}.`),
   conflict: (type: string, details: string) =>
     new ApiError(409, 'Conflict', `Conflict occurred attempting to store ${type} - ${details}.`),
   validation: (message: string) => new ApiError(400, 'ValidationError', message),
@@ -16,7 +17,11 @@ export const IdentityErrors = {
     new ApiError(401, 'Unauthorized', message),
   forbidden: (message: string) => new ApiError(403, 'Forbidden', message),
   forbiddenAction: (action: string) =>
-    new ApiError(403, 'ForbiddenAction', `You are not authorized to perform the requested action: ${action}.`),
+    new ApiError(
+      403,
+      'ForbiddenAction',
+      `You are not authorized to perform the requested action: ${action}.`,
+    ),
   tokenNotFound: (token: string) => new ApiError(404, 'TokenNotFound', `Could not find token: ${token}.`),
   passwordHistory: (uniqueCount: number) =>
     new ApiError(
@@ -31,8 +36,13 @@ export const IdentityErrors = {
       `You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${minAgeDays} day(s) before it can be changed. Please try again in ${daysLeft} day(s) or contact your administrator to reset your password.`,
     ),
   passwordRequirements: (detail: string) =>
-    new ApiError(400, 'PasswordRequirementsValidationError', `The password does not meet the requirements: ${detail}.`),
-  notImplemented: () => new ApiError(501, 'NotImplemented', 'The action you have requested has not been implemented.'),
+    new ApiError(
+      400,
+      'PasswordRequirementsValidationError',
+      `The password does not meet the requirements: ${detail}.`,
+    ),
+  notImplemented: () =>
+    new ApiError(501, 'NotImplemented', 'The action you have requested has not been implemented.'),
 };
 
 function pascal(s: string): string {

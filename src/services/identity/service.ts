@@ -1,7 +1,7 @@
 // createIdentityService: Keystone v3 as a Monostack service — routes, tables, policy, tokens, bootstrap.
-import { watch, type FSWatcher } from 'node:fs';
-import type { IdentityConfig } from '../../platform/config.ts';
+import { type FSWatcher, watch } from 'node:fs';
 import type { Clock, IdSource } from '../../platform/clock.ts';
+import type { IdentityConfig } from '../../platform/config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { ServiceMigrations } from '../../platform/db/migrate.ts';
 import { keystoneDialect } from '../../platform/http/error-dialects.ts';
@@ -13,13 +13,16 @@ import { identityRoutes } from './api/routes.ts';
 import { IdentityContext, type IdentityDb } from './context.ts';
 import { bcryptHasher, type PasswordHasher } from './passwords.ts';
 import { identityPolicies } from './policy.ts';
-import { IdentityReader } from './store/reader.ts';
 import { identityMigrations } from './store/migrations/0001-initial.ts';
+import { IdentityReader } from './store/reader.ts';
 import { KeyRepository } from './tokens/key-repository.ts';
-import { type KeySource, FernetTokenProvider } from './tokens/token-provider.ts';
 import { TokenService } from './tokens/service.ts';
+import { FernetTokenProvider, type KeySource } from './tokens/token-provider.ts';
 
-export const identityMigrationSet: ServiceMigrations = { service: 'identity', migrations: identityMigrations };
+export const identityMigrationSet: ServiceMigrations = {
+  service: 'identity',
+  migrations: identityMigrations,
+};
 
 export interface IdentityServiceDeps {
   database: Database;
@@ -58,7 +61,10 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
   let watcher: FSWatcher | undefined;
   let keys = deps.keys;
   if (!keys) {
-    const repo = new KeyRepository(deps.config.fernet_tokens.key_repository, deps.config.fernet_tokens.max_active_keys);
+    const repo = new KeyRepository(
+      deps.config.fernet_tokens.key_repository,
+      deps.config.fernet_tokens.max_active_keys,
+    );
     await repo.setup();
     keys = repo;
   }

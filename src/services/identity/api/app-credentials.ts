@@ -1,16 +1,16 @@
 // /v3/users/{user_id}/application_credentials: create (secret shown once, stored as a bcrypt hash), list, show,
 // delete (which also revokes every token issued from the credential); and the lookup token auth uses.
 import { randomBytes } from 'node:crypto';
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { uniqueOr } from '../../../platform/db/errors.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { AuthContext, Route, RouteContext } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
-import { recordRevocation } from '../tokens/revocation.ts';
 import type { IdentityContext, IdentityDb } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import { type AppCredentialRow, GLOBAL_ROLE_DOMAIN, type RoleRow } from '../store/tables.ts';
+import { recordRevocation } from '../tokens/revocation.ts';
 import { appCredentialCreateSchema } from './app-credentials.schema.ts';
 import { keystoneTime, listBody } from './views.ts';
 
@@ -318,8 +318,8 @@ export function appCredentialRoutes(ix: IdentityContext, reader: IdentityReader)
           unrestricted: req.unrestricted === true ? 1 : 0,
           created_at: ix.nowIso(),
         };
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             const dup = await trx
               .selectFrom('identity_app_credentials')
               .select('id')
@@ -340,11 +340,9 @@ export function appCredentialRoutes(ix: IdentityContext, reader: IdentityReader)
               action: 'create',
               data: { user_id: userId, project_id: projectId },
             });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw conflict();
-          throw err;
-        }
+          }),
+          () => conflict(),
+        );
         const body = appCredentialView(row, roleIds, await reader.roles(), ctx.baseUrl());
         return { status: 201, body: { application_credential: { ...body, secret } } };
       },

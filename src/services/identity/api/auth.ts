@@ -4,11 +4,11 @@ import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { GenerationCache, type IdentityContext } from '../context.ts';
-import { IdentityErrors } from '../errors.ts';
 import { type Authenticated, type AuthMethods, authenticateIdentity } from '../domain/authenticate.ts';
+import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader, Scope } from '../store/reader.ts';
-import type { TokenService, ValidatedToken } from '../tokens/service.ts';
 import { consumeTrustUse, findLiveTrust } from '../store/trusts.ts';
+import type { TokenService, ValidatedToken } from '../tokens/service.ts';
 import { domainView, listBody, projectView } from './views.ts';
 
 const authSchema = {
@@ -43,10 +43,12 @@ type RequestedScope = Scope | { kind: 'trust'; trustId: string };
 async function resolveScope(reader: IdentityReader, raw: unknown): Promise<RequestedScope | undefined> {
   if (raw === undefined) return undefined;
   if (raw === 'unscoped') return { kind: 'unscoped' };
-  if (typeof raw !== 'object' || raw === null) throw IdentityErrors.validation(`Invalid input for field 'scope': must be an object or "unscoped"`);
+  if (typeof raw !== 'object' || raw === null)
+    throw IdentityErrors.validation(`Invalid input for field 'scope': must be an object or "unscoped"`);
   const s = raw as ScopeBody;
   const given = ['project', 'domain', 'system', 'OS-TRUST:trust'].filter((k) => k in s);
-  if (given.length > 1) throw IdentityErrors.validation('Specify either domain, project or system, not more than one.');
+  if (given.length > 1)
+    throw IdentityErrors.validation('Specify either domain, project or system, not more than one.');
   const trust = s['OS-TRUST:trust'];
   if (trust !== undefined) {
     if (typeof trust !== 'object' || trust === null || Array.isArray(trust)) {
@@ -64,7 +66,11 @@ async function resolveScope(reader: IdentityReader, raw: unknown): Promise<Reque
     return { kind: 'system' };
   }
   if (s.domain) {
-    const d = s.domain.id ? await reader.findDomain(s.domain.id) : s.domain.name ? await reader.findDomainByName(s.domain.name) : undefined;
+    const d = s.domain.id
+      ? await reader.findDomain(s.domain.id)
+      : s.domain.name
+        ? await reader.findDomainByName(s.domain.name)
+        : undefined;
     if (!s.domain.id && !s.domain.name) throw IdentityErrors.expecting('id or name', 'domain');
     if (!d) throw IdentityErrors.unauthorized(`Could not find domain: ${s.domain.id ?? s.domain.name}.`);
     return { kind: 'domain', domainId: d.id };
@@ -78,7 +84,9 @@ async function resolveScope(reader: IdentityReader, raw: unknown): Promise<Reque
     }
     if (!p.name) throw IdentityErrors.expecting('id or name', 'project');
     if (!p.domain || (!p.domain.id && !p.domain.name)) throw IdentityErrors.expecting('domain', 'project');
-    const d = p.domain.id ? await reader.findDomain(p.domain.id) : await reader.findDomainByName(p.domain.name!);
+    const d = p.domain.id
+      ? await reader.findDomain(p.domain.id)
+      : await reader.findDomainByName(p.domain.name!);
     if (!d) throw IdentityErrors.unauthorized(`Could not find domain: ${p.domain.id ?? p.domain.name}.`);
     const row = await reader.findProjectByName(d.id, p.name);
     if (!row) throw IdentityErrors.unauthorized(`Could not find project: ${p.name}.`);
@@ -90,24 +98,41 @@ async function resolveScope(reader: IdentityReader, raw: unknown): Promise<Reque
 /** Projects (enabled, in enabled domains) where the user holds any role, directly, by group or inherited. */
 export async function projectsForUser(ix: IdentityContext, reader: IdentityReader, userId: string) {
   const actors = [userId, ...(await reader.groupIdsOf(userId))];
-  const rows = await ix.db.selectFrom('identity_assignments').selectAll().where('actor_id', 'in', actors).execute();
+  const rows = await ix.db
+    .selectFrom('identity_assignments')
+    .selectAll()
+    .where('actor_id', 'in', actors)
+    .execute();
   const ids = new Set<string>();
   const inheritedRoots = new Set<string>();
   const domainsInherited = new Set<string>();
   for (const a of rows) {
     if ((a.type === 'UserProject' || a.type === 'GroupProject') && a.inherited === 0) ids.add(a.target_id);
-    if ((a.type === 'UserProject' || a.type === 'GroupProject') && a.inherited === 1) inheritedRoots.add(a.target_id);
-    if ((a.type === 'UserDomain' || a.type === 'GroupDomain') && a.inherited === 1) domainsInherited.add(a.target_id);
+    if ((a.type === 'UserProject' || a.type === 'GroupProject') && a.inherited === 1)
+      inheritedRoots.add(a.target_id);
+    if ((a.type === 'UserDomain' || a.type === 'GroupDomain') && a.inherited === 1)
+      domainsInherited.add(a.target_id);
   }
   for (const root of inheritedRoots) for (const d of await reader.projectDescendants(root)) ids.add(d.id);
   if (domainsInherited.size > 0) {
-    const inDomains = await ix.db.selectFrom('identity_projects').select('id').where('domain_id', 'in', [...domainsInherited]).execute();
+    const inDomains = await ix.db
+      .selectFrom('identity_projects')
+      .select('id')
+      .where('domain_id', 'in', [...domainsInherited])
+      .execute();
     for (const p of inDomains) ids.add(p.id);
   }
   if (ids.size === 0) return [];
-  const projects = await ix.db.selectFrom('identity_projects').selectAll().where('id', 'in', [...ids]).where('enabled', '=', 1).execute();
+  const projects = await ix.db
+    .selectFrom('identity_projects')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .where('enabled', '=', 1)
+    .execute();
   const enabledDomains = new Set(
-    (await ix.db.selectFrom('identity_domains').select('id').where('enabled', '=', 1).execute()).map((d) => d.id),
+    (await ix.db.selectFrom('identity_domains').select('id').where('enabled', '=', 1).execute()).map(
+      (d) => d.id,
+    ),
   );
   return projects.filter((p) => enabledDomains.has(p.domain_id));
 }
@@ -115,7 +140,8 @@ export async function projectsForUser(ix: IdentityContext, reader: IdentityReade
 export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: TokenService): Route[] {
   const subject = async (ctx: RouteContext): Promise<ValidatedToken> => {
     const s = ctx.headers['x-subject-token'];
-    if (typeof s !== 'string' || s === '') throw IdentityErrors.validation('X-Subject-Token header is required.');
+    if (typeof s !== 'string' || s === '')
+      throw IdentityErrors.validation('X-Subject-Token header is required.');
     return tokens.validate(s);
   };
   const wantsCatalog = (ctx: RouteContext) => queryOne(ctx.query, 'nocatalog') === undefined;
@@ -134,16 +160,20 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
     }
     const trust = await findLiveTrust(ix.db, trustId, ix.now());
     if (!trust) throw IdentityErrors.unauthorized(`Could not find trust: ${trustId}.`);
-    if (trust.project_id === null) throw IdentityErrors.unauthorized('A trust without a project cannot scope a token.');
+    if (trust.project_id === null)
+      throw IdentityErrors.unauthorized('A trust without a project cannot scope a token.');
     const v = await tokens.issue({
       userId: who.user.id,
       methods: who.methods,
       scope: { kind: 'project', projectId: trust.project_id },
       trustId: trust.id,
-      parentAuditId: who.parent ? who.parent.claims.auditIds[who.parent.claims.auditIds.length - 1] : undefined,
+      parentAuditId: who.parent
+        ? who.parent.claims.auditIds[who.parent.claims.auditIds.length - 1]
+        : undefined,
       expiresAt: who.parent?.claims.expiresAt,
     });
-    if (!(await consumeTrustUse(ix, trust))) throw IdentityErrors.unauthorized(`Could not find trust: ${trustId}.`);
+    if (!(await consumeTrustUse(ix, trust)))
+      throw IdentityErrors.unauthorized(`Could not find trust: ${trustId}.`);
     return {
       status: 201,
       headers: { 'x-subject-token': v.token },
@@ -182,7 +212,11 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
           scope = { kind: 'unscoped' };
           if (dp) {
             const p = await reader.findProject(dp);
-            if (p && p.enabled === 1 && (await reader.effectiveRoleIds(who.user.id, { kind: 'project', projectId: dp })).length > 0) {
+            if (
+              p &&
+              p.enabled === 1 &&
+              (await reader.effectiveRoleIds(who.user.id, { kind: 'project', projectId: dp })).length > 0
+            ) {
               scope = { kind: 'project', projectId: dp };
             }
           }
@@ -191,7 +225,9 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
           userId: who.user.id,
           methods: who.methods,
           scope,
-          parentAuditId: who.parent ? who.parent.claims.auditIds[who.parent.claims.auditIds.length - 1] : undefined,
+          parentAuditId: who.parent
+            ? who.parent.claims.auditIds[who.parent.claims.auditIds.length - 1]
+            : undefined,
           expiresAt: who.parent?.claims.expiresAt,
           appCredId: who.appCred?.id,
         });
@@ -243,9 +279,15 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
       async handler(ctx) {
         const v = await tokens.validate(ctx.requireAuth().token);
         if (v.claims.scope.kind === 'unscoped') {
-          throw new ApiError(403, 'Forbidden', 'A project-scoped token is required to produce a service catalog.');
+          throw new ApiError(
+            403,
+            'Forbidden',
+            'A project-scoped token is required to produce a service catalog.',
+          );
         }
-        return { body: { catalog: await tokens.catalog(v), links: { self: `${ctx.baseUrl()}/v3/auth/catalog` } } };
+        return {
+          body: { catalog: await tokens.catalog(v), links: { self: `${ctx.baseUrl()}/v3/auth/catalog` } },
+        };
       },
     },
     {
@@ -260,7 +302,14 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
           const projects = await projectsForUser(ix, reader, a.userId);
           projects.sort((x, y) => x.name.localeCompare(y.name));
           const tags = await reader.projectTags(projects.map((p) => p.id));
-          return JSON.stringify(listBody('projects', projects.map((p) => projectView(p, base, tags.get(p.id))), base, 'auth/projects'));
+          return JSON.stringify(
+            listBody(
+              'projects',
+              projects.map((p) => projectView(p, base, tags.get(p.id))),
+              base,
+              'auth/projects',
+            ),
+          );
         });
         return { json };
       },
@@ -283,9 +332,21 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const domains =
           ids.length === 0
             ? []
-            : await ix.db.selectFrom('identity_domains').selectAll().where('id', 'in', ids).where('enabled', '=', 1).execute();
+            : await ix.db
+                .selectFrom('identity_domains')
+                .selectAll()
+                .where('id', 'in', ids)
+                .where('enabled', '=', 1)
+                .execute();
         const base = ctx.baseUrl();
-        return { body: listBody('domains', domains.map((d) => domainView(d, base)), base, 'auth/domains') };
+        return {
+          body: listBody(
+            'domains',
+            domains.map((d) => domainView(d, base)),
+            base,
+            'auth/domains',
+          ),
+        };
       },
     },
     {
@@ -296,7 +357,10 @@ export function authRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const a = ctx.requireAuth();
         const roles = await reader.effectiveRoleIds(a.userId, { kind: 'system' });
         return {
-          body: { system: roles.length > 0 ? [{ all: true }] : [], links: { self: `${ctx.baseUrl()}/v3/auth/system` } },
+          body: {
+            system: roles.length > 0 ? [{ all: true }] : [],
+            links: { self: `${ctx.baseUrl()}/v3/auth/system` },
+          },
         };
       },
     },

@@ -133,7 +133,13 @@ export function truncate<T>(items: T[], limit: number): { items: T[]; truncated:
 }
 
 /** A collection body with Keystone's links (self carries the query string) and `truncated` past list_limit. */
-export function collection(ix: IdentityContext, ctx: RouteContext, key: string, items: unknown[], path: string): Body {
+export function collection(
+  ix: IdentityContext,
+  ctx: RouteContext,
+  key: string,
+  items: unknown[],
+  path: string,
+): Body {
   const t = truncate(items, ix.config.list_limit);
   const body = listBody(key, t.items, ctx.baseUrl(), path, rawQuery(ctx));
   if (t.truncated) body['truncated'] = true;

@@ -3,16 +3,16 @@
 // Keystone encrypts credential blobs at rest with its credential keys (Fernet, `keystone-manage
 // credential_setup`); we do not yet, and store the blob exactly as given.
 import { createHash } from 'node:crypto';
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { uniqueOr } from '../../../platform/db/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { AuthContext, Route, RouteContext } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
 import { type IdentityContext, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
-import { rawQuery } from './common.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { CredentialRow } from '../store/tables.ts';
 import { isDelegatedAuth } from './app-credentials.ts';
+import { rawQuery } from './common.ts';
 import { credentialCreateSchema, credentialUpdateSchema } from './credentials.schema.ts';
 import { listBody } from './views.ts';
 
@@ -63,7 +63,6 @@ export function requirePrimaryAuth(auth: AuthContext): void {
   if (isDelegatedAuth(auth))
     throw IdentityErrors.forbiddenAction('Delegated tokens cannot access credentials directly');
 }
-
 
 function member(body: unknown): unknown {
   return body && typeof body === 'object' && !Array.isArray(body) && 'credential' in body
@@ -121,8 +120,8 @@ export function credentialRoutes(ix: IdentityContext, reader: IdentityReader): R
           blob: cred.blob,
           extra: JSON.stringify(extra),
         };
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             const dup = await trx
               .selectFrom('identity_credentials')
               .select('id')
@@ -136,11 +135,9 @@ export function credentialRoutes(ix: IdentityContext, reader: IdentityReader): R
               action: 'create',
               data: { user_id: row.user_id, type: row.type },
             });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw conflict(id);
-          throw err;
-        }
+          }),
+          () => conflict(id),
+        );
         return { status: 201, body: { credential: credentialView(row, ctx.baseUrl()) } };
       },
     },
@@ -207,7 +204,10 @@ export function credentialRoutes(ix: IdentityContext, reader: IdentityReader): R
           user_id: patch.user_id ?? current.user_id,
         };
         if (next.type.toLowerCase() === 'ec2') {
-          if (!next.project_id) throw IdentityErrors.validation('Invalid blob in credential: project_id is required for ec2 credentials');
+          if (!next.project_id)
+            throw IdentityErrors.validation(
+              'Invalid blob in credential: project_id is required for ec2 credentials',
+            );
           const nextBlob = ec2Blob(next.blob);
           let old: Record<string, unknown> = {};
           try {
@@ -223,7 +223,8 @@ export function credentialRoutes(ix: IdentityContext, reader: IdentityReader): R
             }
           }
         }
-        if (patch.user_id !== undefined && patch.user_id !== current.user_id) await reader.getUser(patch.user_id);
+        if (patch.user_id !== undefined && patch.user_id !== current.user_id)
+          await reader.getUser(patch.user_id);
         const updated = await ix.write(async (trx, record) => {
           const res = await trx
             .updateTable('identity_credentials')

@@ -1,5 +1,11 @@
 // Request shapes of /v3/domains (keystone/resource/schema.py: domain_create, domain_update).
-import { booleanSchema, descriptionSchema, nameSchema, optionsSchema, tagsSchema } from './projects.schema.ts';
+import {
+  booleanSchema,
+  descriptionSchema,
+  nameSchema,
+  optionsSchema,
+  tagsSchema,
+} from './projects.schema.ts';
 
 const domainProperties: Record<string, unknown> = {
   description: descriptionSchema,

@@ -33,8 +33,13 @@ const createSchema = {
 
 export function ec2CredentialRoutes(ix: IdentityContext, reader: IdentityReader): Route[] {
   const find = async (userId: string, access: string) => {
-    const row = await ix.db.selectFrom('identity_credentials').selectAll().where('id', '=', ec2CredentialId(access)).executeTakeFirst();
-    if (!row || row.type !== 'ec2' || row.user_id !== userId) throw IdentityErrors.notFound('credential', access);
+    const row = await ix.db
+      .selectFrom('identity_credentials')
+      .selectAll()
+      .where('id', '=', ec2CredentialId(access))
+      .executeTakeFirst();
+    if (!row || row.type !== 'ec2' || row.user_id !== userId)
+      throw IdentityErrors.notFound('credential', access);
     return row;
   };
   return [
@@ -93,7 +98,9 @@ export function ec2CredentialRoutes(ix: IdentityContext, reader: IdentityReader)
       method: 'GET',
       path: '/v3/users/:user_id/credentials/OS-EC2/:credential_id',
       policy: 'identity:ec2_get_credential',
-      target: async (ctx) => ({ credential: await find(ctx.params['user_id']!, ctx.params['credential_id']!) }),
+      target: async (ctx) => ({
+        credential: await find(ctx.params['user_id']!, ctx.params['credential_id']!),
+      }),
       async handler(ctx) {
         requirePrimaryAuth(ctx.requireAuth());
         const row = await find(ctx.params['user_id']!, ctx.params['credential_id']!);
@@ -104,7 +111,9 @@ export function ec2CredentialRoutes(ix: IdentityContext, reader: IdentityReader)
       method: 'DELETE',
       path: '/v3/users/:user_id/credentials/OS-EC2/:credential_id',
       policy: 'identity:ec2_delete_credential',
-      target: async (ctx) => ({ credential: await find(ctx.params['user_id']!, ctx.params['credential_id']!) }),
+      target: async (ctx) => ({
+        credential: await find(ctx.params['user_id']!, ctx.params['credential_id']!),
+      }),
       async handler(ctx) {
         requirePrimaryAuth(ctx.requireAuth());
         const row = await find(ctx.params['user_id']!, ctx.params['credential_id']!);

@@ -5,7 +5,7 @@
 // endpoint_filter.sql catalog driver would show a project only its associated endpoints).
 // Deleting a project or an endpoint does not yet remove its association rows here (Keystone does so through
 // notifications); every read skips associations whose project or endpoint no longer exists.
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { isUniqueViolation, uniqueOr } from '../../../platform/db/errors.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { type IdentityContext, parseJson } from '../context.ts';
@@ -13,8 +13,8 @@ import { IdentityErrors } from '../errors.ts';
 import type { EndpointGroupRow, ExtrasDb, ExtrasTrx } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { EndpointRow, ProjectRow } from '../store/tables.ts';
-import { EntityValidator } from './projects.schema.ts';
 import { applyFilters, requireMatchingId, truncate } from './common.ts';
+import { EntityValidator } from './projects.schema.ts';
 import { endpointView, listBody, projectView } from './views.ts';
 
 type Body = Record<string, unknown>;
@@ -278,8 +278,8 @@ export function endpointGroupRoutes(ix: IdentityContext, reader: IdentityReader)
     const { groupId, projectId } = groupProjectKeys(ctx);
     await getProject(projectId);
     const conflict = () => IdentityErrors.conflict('project_endpoint_group', 'Duplicate entry');
-    try {
-      await ix.write(async (trx, record) => {
+    await uniqueOr(
+      ix.write(async (trx, record) => {
         const t = trx as unknown as ExtrasTrx;
         await getGroup(groupId, t);
         if (await findGroupProject(groupId, projectId, t)) throw conflict();
@@ -288,11 +288,9 @@ export function endpointGroupRoutes(ix: IdentityContext, reader: IdentityReader)
           .values({ endpoint_group_id: groupId, project_id: projectId })
           .execute();
         record({ kind: 'project_endpoint_group', id: `${groupId}:${projectId}`, action: 'create' });
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict();
-      throw err;
-    }
+      }),
+      () => conflict(),
+    );
     return { status: 204 };
   }
 

@@ -1,12 +1,20 @@
 // /v3/groups: CRUD and membership (list, check, add, remove), as Keystone's api/groups.py.
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { isUniqueViolation, uniqueOr } from '../../../platform/db/errors.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { type IdentityContext, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { AssignmentType, GroupRow } from '../store/tables.ts';
-import { assignmentKey, findGroup, getGroup, groupTarget, guardLastAdmin, revokeUserTokens, userTarget } from './assignments.ts';
+import {
+  assignmentKey,
+  findGroup,
+  getGroup,
+  groupTarget,
+  guardLastAdmin,
+  revokeUserTokens,
+  userTarget,
+} from './assignments.ts';
 import { filterBy as applyFilters, collection, memberOf, normalizeKeys, validateResource } from './common.ts';
 import { groupCreateSchema, groupUpdateSchema } from './groups.schema.ts';
 import { groupView, userView } from './views.ts';
@@ -92,15 +100,13 @@ export function groupRoutes(ix: IdentityContext, reader: IdentityReader): Route[
           description: (group['description'] as string | null | undefined) ?? '',
           extra: JSON.stringify(extra),
         };
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             await trx.insertInto('identity_groups').values(row).execute();
             record({ kind: 'group', id, action: 'create' });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw conflict(name, domainId);
-          throw err;
-        }
+          }),
+          () => conflict(name, domainId),
+        );
         return { status: 201, body: { group: groupView(row, ctx.baseUrl()) } };
       },
     },

@@ -10,8 +10,8 @@ import { type IdentityContext, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { ExtrasDb, ExtrasTrx, OAuthConsumerRow } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
-import { EntityValidator, pyRepr } from './projects.schema.ts';
 import { extraOf, normalizeKeys, rawQuery, requireMatchingId } from './common.ts';
+import { EntityValidator, pyRepr } from './projects.schema.ts';
 import { listBody } from './views.ts';
 
 type Body = Record<string, unknown>;

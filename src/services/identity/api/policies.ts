@@ -8,8 +8,8 @@ import { type IdentityContext, parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { ExtrasDb, ExtrasTrx, PolicyRow } from '../store/extras-tables.ts';
 import type { IdentityReader } from '../store/reader.ts';
-import { EntityValidator } from './projects.schema.ts';
 import { applyFilters, extraOf, normalizeKeys, rawQuery, truncate } from './common.ts';
+import { EntityValidator } from './projects.schema.ts';
 import { listBody } from './views.ts';
 
 type Body = Record<string, unknown>;

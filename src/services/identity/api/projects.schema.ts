@@ -1,4 +1,3 @@
-
 import type { RouteContext } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
 import { IdentityErrors } from '../errors.ts';
@@ -107,4 +106,3 @@ export class EntityValidator {
     this.#v.validate(schema, value);
   }
 }
-

@@ -1,6 +1,6 @@
 // /v3/roles (global and domain-specific), implied roles (/v3/roles/{prior}/implies[/{implied}]) and
 // /v3/role_inferences, as Keystone's api/roles.py and api/role_inferences.py.
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { uniqueOr } from '../../../platform/db/errors.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import { type IdentityContext, type IdentityDb, parseJson } from '../context.ts';
@@ -8,7 +8,14 @@ import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import { GLOBAL_ROLE_DOMAIN, type RoleRow } from '../store/tables.ts';
 import { assignmentKey, findRole, getRole, guardLastAdmin, roleTarget } from './assignments.ts';
-import { filterBy as applyFilters, collection, memberOf, normalizeKeys, queryFirst, validateResource } from './common.ts';
+import {
+  filterBy as applyFilters,
+  collection,
+  memberOf,
+  normalizeKeys,
+  queryFirst,
+  validateResource,
+} from './common.ts';
 import { roleCreateSchema, roleUpdateSchema } from './roles.schema.ts';
 import { roleView } from './views.ts';
 
@@ -150,17 +157,15 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
           options: JSON.stringify(mergeOptions({}, role['options'])),
           extra: JSON.stringify(extra),
         };
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             // Keystone does not check the domain; a role in a domain that does not exist could never be used.
             if (domainId) await reader.getDomain(domainId, trx);
             await trx.insertInto('identity_roles').values(row).execute();
             record({ kind: 'role', id, action: 'create' });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw roleConflict(name, domainId);
-          throw err;
-        }
+          }),
+          () => roleConflict(name, domainId),
+        );
         return { status: 201, body: { role: roleView(row, ctx.baseUrl()) } };
       },
     },
@@ -212,8 +217,8 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
           options: JSON.stringify(mergeOptions(parseJson(cur.options), patch['options'])),
           extra: JSON.stringify(extra),
         };
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             const res = await trx
               .updateTable('identity_roles')
               .set({
@@ -226,11 +231,9 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
               .executeTakeFirst();
             if (Number(res.numUpdatedRows) === 0) throw IdentityErrors.notFound('role', id);
             record({ kind: 'role', id, action: 'update' });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw roleConflict(next.name, 'domain_id' in patch ? curDomain : null);
-          throw err;
-        }
+          }),
+          () => roleConflict(next.name, 'domain_id' in patch ? curDomain : null),
+        );
         return { body: { role: roleView(next, ctx.baseUrl()) } };
       },
     },
@@ -351,8 +354,8 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
       async handler(ctx) {
         const priorId = ctx.params['prior_role_id']!;
         const impliedId = ctx.params['implied_role_id']!;
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             const prior = await getRole(trx, priorId);
             const implied = await getRole(trx, impliedId);
             if (PROHIBITED_IMPLIED.has(implied.name)) throw invalidImplied(impliedId);
@@ -382,11 +385,9 @@ export function roleRoutes(ix: IdentityContext, reader: IdentityReader): Route[]
               .values({ prior_role_id: priorId, implied_role_id: impliedId })
               .execute();
             record({ kind: 'implied_role', id: `${priorId}:${impliedId}`, action: 'create' });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw IdentityErrors.conflict('implied_role', 'Duplicate entry');
-          throw err;
-        }
+          }),
+          () => IdentityErrors.conflict('implied_role', 'Duplicate entry'),
+        );
         return { status: 201, body: await implicationBody(ctx, priorId, impliedId) };
       },
     },

@@ -8,18 +8,18 @@ import { assignmentRoutes } from './assignments.ts';
 import { authRoutes } from './auth.ts';
 import { catalogRoutes } from './catalog.ts';
 import { credentialRoutes } from './credentials.ts';
+import { domainConfigRoutes } from './domain-configs.ts';
 import { domainRoutes } from './domains.ts';
 import { ec2CredentialRoutes } from './ec2-credentials.ts';
-import { groupRoutes } from './groups.ts';
-import { projectRoutes } from './projects.ts';
-import { roleRoutes } from './roles.ts';
-import { userRoutes } from './users.ts';
-import { versionRoutes } from './versions.ts';
-import { domainConfigRoutes } from './domain-configs.ts';
 import { endpointGroupRoutes } from './endpoint-groups.ts';
+import { groupRoutes } from './groups.ts';
 import { oauthConsumerRoutes } from './oauth1-consumers.ts';
 import { policyRoutes } from './policies.ts';
+import { projectRoutes } from './projects.ts';
+import { roleRoutes } from './roles.ts';
 import { trustRoutes } from './trusts.ts';
+import { userRoutes } from './users.ts';
+import { versionRoutes } from './versions.ts';
 
 export function identityRoutes(ix: IdentityContext, reader: IdentityReader, tokens: TokenService): Route[] {
   return [

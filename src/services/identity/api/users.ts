@@ -1,19 +1,30 @@
 // /v3/users: CRUD, self-service password change (history, minimum age), the user's projects and groups.
-import { queryOne, parseBool } from '../../../platform/http/pagination.ts';
+
+import { uniqueOr } from '../../../platform/db/errors.ts';
+import { parseBool, queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
 import type { IdentityContext, IdentityTrx } from '../context.ts';
 import { parseJson } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
 import type { UserRow } from '../store/tables.ts';
+import { deleteTrustRows } from '../store/trusts.ts';
 import type { TokenService } from '../tokens/service.ts';
 import { guardLastAdmin } from './assignments.ts';
 import { projectsForUser } from './auth.ts';
-import { deleteTrustRows } from '../store/trusts.ts';
 import { groupView, listBody, projectView, userView } from './views.ts';
 
-const KNOWN = new Set(['id', 'name', 'domain_id', 'enabled', 'password', 'default_project_id', 'options', 'links', 'federated']);
+const KNOWN = new Set([
+  'id',
+  'name',
+  'domain_id',
+  'enabled',
+  'password',
+  'default_project_id',
+  'options',
+  'links',
+  'federated',
+]);
 const USER_OPTIONS = new Set([
   'ignore_change_password_upon_first_use',
   'ignore_password_expiry',
@@ -68,7 +79,8 @@ function checkOptions(options: unknown): Record<string, unknown> {
   if (options === undefined) return {};
   const o = options as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!USER_OPTIONS.has(k)) throw IdentityErrors.validation(`Invalid input for field 'options': '${k}' is not a valid option.`);
+    if (!USER_OPTIONS.has(k))
+      throw IdentityErrors.validation(`Invalid input for field 'options': '${k}' is not a valid option.`);
   }
   return o;
 }
@@ -93,7 +105,11 @@ export class PasswordRules {
   /** When a newly set password expires (admin-set passwords may have to change on first use). */
   expiresAt(options: Record<string, unknown>, byAdmin: boolean): string | null {
     const sc = this.#ix.config.security_compliance;
-    if (byAdmin && sc.change_password_upon_first_use && options['ignore_change_password_upon_first_use'] !== true) {
+    if (
+      byAdmin &&
+      sc.change_password_upon_first_use &&
+      options['ignore_change_password_upon_first_use'] !== true
+    ) {
       return this.#ix.nowIso();
     }
     if (sc.password_expires_days > 0 && options['ignore_password_expiry'] !== true) {
@@ -107,10 +123,19 @@ export class PasswordRules {
     const now = this.#ix.nowIso();
     await trx
       .updateTable('identity_users')
-      .set({ password_hash: hash, password_created_at: now, password_expires_at: expiresAt, failed_auth_count: 0, failed_auth_at: null })
+      .set({
+        password_hash: hash,
+        password_created_at: now,
+        password_expires_at: expiresAt,
+        failed_auth_count: 0,
+        failed_auth_at: null,
+      })
       .where('id', '=', userId)
       .execute();
-    await trx.insertInto('identity_password_history').values({ user_id: userId, password_hash: hash, created_at: now }).execute();
+    await trx
+      .insertInto('identity_password_history')
+      .values({ user_id: userId, password_hash: hash, created_at: now })
+      .execute();
     const keep = Math.max(1, this.#ix.config.security_compliance.unique_last_password_count);
     const old = await trx
       .selectFrom('identity_password_history')
@@ -120,7 +145,15 @@ export class PasswordRules {
       .offset(keep)
       .limit(1000)
       .execute();
-    if (old.length > 0) await trx.deleteFrom('identity_password_history').where('id', 'in', old.map((o) => o.id)).execute();
+    if (old.length > 0)
+      await trx
+        .deleteFrom('identity_password_history')
+        .where(
+          'id',
+          'in',
+          old.map((o) => o.id),
+        )
+        .execute();
   }
 
   /** Rejects a password used among the last unique_last_password_count ones. */
@@ -134,7 +167,8 @@ export class PasswordRules {
       .orderBy('id', 'desc')
       .limit(n)
       .execute();
-    for (const r of rows) if (await this.#ix.passwords.verify(password, r.password_hash)) throw IdentityErrors.passwordHistory(n);
+    for (const r of rows)
+      if (await this.#ix.passwords.verify(password, r.password_hash)) throw IdentityErrors.passwordHistory(n);
   }
 }
 
@@ -156,7 +190,8 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
       async handler(ctx) {
         const b = ctx.body.user as Record<string, unknown>;
         const a = ctx.requireAuth();
-        const domainId = (b['domain_id'] as string | undefined) ?? a.domainId ?? a.projectDomainId ?? 'default';
+        const domainId =
+          (b['domain_id'] as string | undefined) ?? a.domainId ?? a.projectDomainId ?? 'default';
         ctx.authorize('identity:create_user', { user: { domain_id: domainId } });
         await reader.getDomain(domainId);
         const options = checkOptions(b['options']);
@@ -165,8 +200,8 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const hash = typeof password === 'string' ? await ix.passwords.hash(password) : null;
         const id = ix.ids.hexId();
         const name = b['name'] as string;
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             await trx
               .insertInto('identity_users')
               .values({
@@ -188,11 +223,9 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
               .execute();
             if (hash) await rules.store(trx, id, hash, rules.expiresAt(options, true));
             record({ kind: 'user', id, action: 'create' });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw conflict(name, domainId);
-          throw err;
-        }
+          }),
+          () => conflict(name, domainId),
+        );
         return { status: 201, body: { user: userView(await reader.getUser(id), ctx.baseUrl()) } };
       },
     },
@@ -214,7 +247,14 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         if (!ctx.can('identity:list_users', {}) && a.domainId) q = q.where('domain_id', '=', a.domainId);
         const rows = await q.orderBy('name').execute();
         const base = ctx.baseUrl();
-        return { body: listBody('users', rows.map((r) => userView(r, base)), base, 'users') };
+        return {
+          body: listBody(
+            'users',
+            rows.map((r) => userView(r, base)),
+            base,
+            'users',
+          ),
+        };
       },
     },
     {
@@ -246,17 +286,20 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         if (typeof password === 'string') rules.check(password);
         const hash = typeof password === 'string' ? await ix.passwords.hash(password) : undefined;
         const name = (b['name'] as string | undefined) ?? cur.name;
-        try {
-          await ix.write(async (trx, record) => {
+        await uniqueOr(
+          ix.write(async (trx, record) => {
             const extra = JSON.parse(extraOf(b, parseJson(cur.extra))) as Record<string, unknown>;
-            for (const [k, v] of Object.entries(extra)) if (v === null && k !== 'description' && k !== 'email') delete extra[k];
+            for (const [k, v] of Object.entries(extra))
+              if (v === null && k !== 'description' && k !== 'email') delete extra[k];
             await trx
               .updateTable('identity_users')
               .set({
                 name,
                 enabled: b['enabled'] === undefined ? cur.enabled : b['enabled'] ? 1 : 0,
                 default_project_id:
-                  b['default_project_id'] === undefined ? cur.default_project_id : (b['default_project_id'] as string | null),
+                  b['default_project_id'] === undefined
+                    ? cur.default_project_id
+                    : (b['default_project_id'] as string | null),
                 options: JSON.stringify(options),
                 extra: JSON.stringify(extra),
               })
@@ -268,11 +311,9 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
             }
             if (b['enabled'] === false) await tokens.revoke(trx, { userId: id });
             record({ kind: 'user', id, action: 'update' });
-          });
-        } catch (err) {
-          if (isUniqueViolation(err)) throw conflict(name, cur.domain_id);
-          throw err;
-        }
+          }),
+          () => conflict(name, cur.domain_id),
+        );
         return { body: { user: userView(await reader.getUser(id), ctx.baseUrl()) } };
       },
     },
@@ -299,9 +340,16 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
       body: passwordSchema,
       async handler(ctx) {
         const id = ctx.params['user_id']!;
-        const { password, original_password } = ctx.body.user as { password: string; original_password: string };
+        const { password, original_password } = ctx.body.user as {
+          password: string;
+          original_password: string;
+        };
         const user = await reader.findUser(id);
-        if (!user || user.password_hash === null || !(await ix.passwords.verify(original_password, user.password_hash))) {
+        if (
+          !user ||
+          user.password_hash === null ||
+          !(await ix.passwords.verify(original_password, user.password_hash))
+        ) {
           throw IdentityErrors.unauthorized();
         }
         if (user.enabled !== 1) throw IdentityErrors.unauthorized();
@@ -333,7 +381,12 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const tags = await reader.projectTags(projects.map((p) => p.id));
         const base = ctx.baseUrl();
         return {
-          body: listBody('projects', projects.map((p) => projectView(p, base, tags.get(p.id))), base, `users/${id}/projects`),
+          body: listBody(
+            'projects',
+            projects.map((p) => projectView(p, base, tags.get(p.id))),
+            base,
+            `users/${id}/projects`,
+          ),
         };
       },
     },
@@ -346,9 +399,19 @@ export function userRoutes(ix: IdentityContext, reader: IdentityReader, tokens: 
         const id = ctx.params['user_id']!;
         await reader.getUser(id);
         const ids = await reader.groupIdsOf(id);
-        const groups = ids.length === 0 ? [] : await ix.db.selectFrom('identity_groups').selectAll().where('id', 'in', ids).execute();
+        const groups =
+          ids.length === 0
+            ? []
+            : await ix.db.selectFrom('identity_groups').selectAll().where('id', 'in', ids).execute();
         const base = ctx.baseUrl();
-        return { body: listBody('groups', groups.map((g) => groupView(g, base)), base, `users/${id}/groups`) };
+        return {
+          body: listBody(
+            'groups',
+            groups.map((g) => groupView(g, base)),
+            base,
+            `users/${id}/groups`,
+          ),
+        };
       },
     },
   ];
@@ -366,10 +429,25 @@ export async function deleteUserRows(trx: IdentityTrx, id: string): Promise<void
   await trx.deleteFrom('identity_users').where('id', '=', id).execute();
   await trx.deleteFrom('identity_password_history').where('user_id', '=', id).execute();
   await trx.deleteFrom('identity_group_members').where('user_id', '=', id).execute();
-  await trx.deleteFrom('identity_assignments').where('actor_id', '=', id).where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem']).execute();
-  const creds = await trx.selectFrom('identity_app_credentials').select('id').where('user_id', '=', id).execute();
+  await trx
+    .deleteFrom('identity_assignments')
+    .where('actor_id', '=', id)
+    .where('type', 'in', ['UserProject', 'UserDomain', 'UserSystem'])
+    .execute();
+  const creds = await trx
+    .selectFrom('identity_app_credentials')
+    .select('id')
+    .where('user_id', '=', id)
+    .execute();
   if (creds.length > 0) {
-    await trx.deleteFrom('identity_app_credential_roles').where('app_cred_id', 'in', creds.map((c) => c.id)).execute();
+    await trx
+      .deleteFrom('identity_app_credential_roles')
+      .where(
+        'app_cred_id',
+        'in',
+        creds.map((c) => c.id),
+      )
+      .execute();
   }
   await trx.deleteFrom('identity_app_credentials').where('user_id', '=', id).execute();
   await trx.deleteFrom('identity_credentials').where('user_id', '=', id).execute();

@@ -17,7 +17,10 @@ type Body = Record<string, unknown>;
 const link = (base: string, path: string) => ({ self: `${base}/v3/${path}` });
 
 export function listBody(key: string, items: unknown[], base: string, path: string, query = ''): Body {
-  return { [key]: items, links: { self: `${base}/v3/${path}${query ? `?${query}` : ''}`, previous: null, next: null } };
+  return {
+    [key]: items,
+    links: { self: `${base}/v3/${path}${query ? `?${query}` : ''}`, previous: null, next: null },
+  };
 }
 
 export function domainView(r: DomainRow, base: string, tags: string[] = []): Body {
@@ -112,7 +115,13 @@ export function regionView(r: RegionRow, base: string): Body {
 
 export function serviceView(r: ServiceRow, base: string): Body {
   const extra = parseJson(r.extra);
-  return { ...extra, id: r.id, type: r.type, enabled: r.enabled === 1, links: link(base, `services/${r.id}`) };
+  return {
+    ...extra,
+    id: r.id,
+    type: r.type,
+    enabled: r.enabled === 1,
+    links: link(base, `services/${r.id}`),
+  };
 }
 
 export function endpointView(r: EndpointRow, base: string): Body {

@@ -42,7 +42,10 @@ async function resolveUser(reader: IdentityReader, ref: UserRef | undefined): Pr
   if (typeof ref.name !== 'string') throw IdentityErrors.expecting('id or name', 'user');
   const d = ref.domain;
   if (!d || (d.id === undefined && d.name === undefined)) throw IdentityErrors.expecting('domain', 'user');
-  const domain = d.id !== undefined ? await reader.findDomain(String(d.id)) : await reader.findDomainByName(String(d.name));
+  const domain =
+    d.id !== undefined
+      ? await reader.findDomain(String(d.id))
+      : await reader.findDomainByName(String(d.name));
   if (!domain) return undefined;
   if (domain.enabled !== 1) throw IdentityErrors.unauthorized();
   return reader.findUserByName(domain.id, ref.name);
@@ -57,7 +60,11 @@ function isLocked(ix: IdentityContext, u: UserRow): boolean {
   return at + sc.lockout_duration * 1000 > ix.now();
 }
 
-async function passwordMethod(ix: IdentityContext, reader: IdentityReader, body: AuthMethods['password']): Promise<UserRow> {
+async function passwordMethod(
+  ix: IdentityContext,
+  reader: IdentityReader,
+  body: AuthMethods['password'],
+): Promise<UserRow> {
   const ref = body?.user;
   const user = await resolveUser(reader, ref);
   const password = ref?.password;
@@ -70,7 +77,8 @@ async function passwordMethod(ix: IdentityContext, reader: IdentityReader, body:
       await ix.write(async (trx) => {
         // A lockout that has run out starts counting afresh.
         const fresh = await reader.findUser(user.id, trx);
-        const expired = fresh && fresh.failed_auth_count >= ix.config.security_compliance.lockout_failure_attempts;
+        const expired =
+          fresh && fresh.failed_auth_count >= ix.config.security_compliance.lockout_failure_attempts;
         await trx
           .updateTable('identity_users')
           .set((eb) => ({
@@ -86,11 +94,17 @@ async function passwordMethod(ix: IdentityContext, reader: IdentityReader, body:
   if (user.enabled !== 1) throw IdentityErrors.unauthorized(`User ${user.id} is disabled.`);
   if (user.failed_auth_count > 0) {
     await ix.write(async (trx) => {
-      await trx.updateTable('identity_users').set({ failed_auth_count: 0, failed_auth_at: null }).where('id', '=', user.id).execute();
+      await trx
+        .updateTable('identity_users')
+        .set({ failed_auth_count: 0, failed_auth_at: null })
+        .where('id', '=', user.id)
+        .execute();
     });
   }
   if (user.password_expires_at && Date.parse(user.password_expires_at) <= ix.now()) {
-    throw IdentityErrors.unauthorized(`The password is expired and needs to be changed for user: ${user.id}.`);
+    throw IdentityErrors.unauthorized(
+      `The password is expired and needs to be changed for user: ${user.id}.`,
+    );
   }
   return user;
 }
@@ -112,7 +126,8 @@ async function appCredentialMethod(
     throw IdentityErrors.expecting('id or name', 'application_credential');
   }
   if (!row || !(await ix.passwords.verify(body.secret, row.secret_hash))) throw IdentityErrors.unauthorized();
-  if (row.expires_at && Date.parse(row.expires_at) <= ix.now()) throw IdentityErrors.unauthorized('Application credential has expired.');
+  if (row.expires_at && Date.parse(row.expires_at) <= ix.now())
+    throw IdentityErrors.unauthorized('Application credential has expired.');
   const user = await reader.findUser(row.user_id);
   if (!user || user.enabled !== 1) throw IdentityErrors.unauthorized();
   return { user, appCred: row };
@@ -126,9 +141,11 @@ export async function authenticateIdentity(
   identity: AuthMethods,
 ): Promise<Authenticated> {
   const methods = [...new Set(identity.methods)];
-  if (methods.length === 0) throw IdentityErrors.validation("Invalid input for field 'identity/methods': [] is too short");
+  if (methods.length === 0)
+    throw IdentityErrors.validation("Invalid input for field 'identity/methods': [] is too short");
   for (const m of methods) {
-    if (!SUPPORTED.has(m)) throw IdentityErrors.unauthorized('Attempted to authenticate with an unsupported method.');
+    if (!SUPPORTED.has(m))
+      throw IdentityErrors.unauthorized('Attempted to authenticate with an unsupported method.');
     if (identity[m] === undefined) throw IdentityErrors.expecting(m, 'identity');
   }
   let user: UserRow | undefined;
@@ -146,7 +163,8 @@ export async function authenticateIdentity(
       const id = identity.token?.id;
       if (typeof id !== 'string') throw IdentityErrors.expecting('id', 'token');
       parent = await tokens.validate(id);
-      if (parent.appCred) throw IdentityErrors.forbidden('Application credentials cannot be used to rescope a token.');
+      if (parent.appCred)
+        throw IdentityErrors.forbidden('Application credentials cannot be used to rescope a token.');
       if (parent.trust) {
         throw IdentityErrors.forbiddenAction(
           'Using trust-scoped token to create another token. Create a new trust-scoped token instead',

@@ -55,7 +55,11 @@ export class IdentityReader {
     if (!r) throw IdentityErrors.notFound('project', id);
     return r;
   }
-  async findProjectByName(domainId: string, name: string, db: IdentityDb = this.db): Promise<ProjectRow | undefined> {
+  async findProjectByName(
+    domainId: string,
+    name: string,
+    db: IdentityDb = this.db,
+  ): Promise<ProjectRow | undefined> {
     return db
       .selectFrom('identity_projects')
       .selectAll()
@@ -82,7 +86,11 @@ export class IdentityReader {
     const out: ProjectRow[] = [];
     let frontier = [id];
     while (frontier.length > 0) {
-      const kids = await db.selectFrom('identity_projects').selectAll().where('parent_id', 'in', frontier).execute();
+      const kids = await db
+        .selectFrom('identity_projects')
+        .selectAll()
+        .where('parent_id', 'in', frontier)
+        .execute();
       out.push(...kids);
       frontier = kids.map((k) => k.id);
     }
@@ -91,7 +99,11 @@ export class IdentityReader {
   async projectTags(ids: string[], db: IdentityDb = this.db): Promise<Map<string, string[]>> {
     const m = new Map<string, string[]>();
     if (ids.length === 0) return m;
-    const rows = await db.selectFrom('identity_project_tags').selectAll().where('project_id', 'in', ids).execute();
+    const rows = await db
+      .selectFrom('identity_project_tags')
+      .selectAll()
+      .where('project_id', 'in', ids)
+      .execute();
     for (const r of rows) {
       const l = m.get(r.project_id) ?? [];
       l.push(r.tag);
@@ -108,7 +120,11 @@ export class IdentityReader {
     if (!r) throw IdentityErrors.notFound('user', id);
     return r;
   }
-  async findUserByName(domainId: string, name: string, db: IdentityDb = this.db): Promise<UserRow | undefined> {
+  async findUserByName(
+    domainId: string,
+    name: string,
+    db: IdentityDb = this.db,
+  ): Promise<UserRow | undefined> {
     return db
       .selectFrom('identity_users')
       .selectAll()
@@ -117,7 +133,11 @@ export class IdentityReader {
       .executeTakeFirst();
   }
   async groupIdsOf(userId: string, db: IdentityDb = this.db): Promise<string[]> {
-    const rows = await db.selectFrom('identity_group_members').select('group_id').where('user_id', '=', userId).execute();
+    const rows = await db
+      .selectFrom('identity_group_members')
+      .select('group_id')
+      .where('user_id', '=', userId)
+      .execute();
     return rows.map((r) => r.group_id);
   }
 
@@ -141,7 +161,8 @@ export class IdentityReader {
     if (this.#implied?.gen === gen) return this.#implied.value;
     const rows = await this.db.selectFrom('identity_implied_roles').selectAll().execute();
     const value = new Map<string, string[]>();
-    for (const r of rows) value.set(r.prior_role_id, [...(value.get(r.prior_role_id) ?? []), r.implied_role_id]);
+    for (const r of rows)
+      value.set(r.prior_role_id, [...(value.get(r.prior_role_id) ?? []), r.implied_role_id]);
     this.#implied = { gen, value };
     return value;
   }
@@ -168,7 +189,9 @@ export class IdentityReader {
     const actors = [userId, ...(await this.groupIdsOf(userId, db))];
     let q = db.selectFrom('identity_assignments').select('role_id').where('actor_id', 'in', actors);
     if (scope.kind === 'system') {
-      q = q.where('target_id', '=', SYSTEM_TARGET).where('type', 'in', ['UserSystem', 'GroupSystem'] as AssignmentType[]);
+      q = q
+        .where('target_id', '=', SYSTEM_TARGET)
+        .where('type', 'in', ['UserSystem', 'GroupSystem'] as AssignmentType[]);
     } else if (scope.kind === 'domain') {
       q = q
         .where('target_id', '=', scope.domainId)

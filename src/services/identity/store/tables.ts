@@ -85,7 +85,13 @@ export interface ImpliedRoleRow {
   implied_role_id: string;
 }
 
-export type AssignmentType = 'UserProject' | 'GroupProject' | 'UserDomain' | 'GroupDomain' | 'UserSystem' | 'GroupSystem';
+export type AssignmentType =
+  | 'UserProject'
+  | 'GroupProject'
+  | 'UserDomain'
+  | 'GroupDomain'
+  | 'UserSystem'
+  | 'GroupSystem';
 
 /** System assignments use target_id SYSTEM_TARGET. */
 export const SYSTEM_TARGET = 'system';

@@ -65,4 +65,3 @@ export async function deleteTrustRows(
   await trx.deleteFrom('identity_trust_roles').where('trust_id', 'in', ids).execute();
   await trx.deleteFrom('identity_trusts').where('id', 'in', ids).execute();
 }
-

@@ -14,7 +14,11 @@ export interface RevocationFilter {
 }
 
 /** Records a revocation event in the caller's transaction. */
-export async function recordRevocation(ix: IdentityContext, trx: IdentityTrx, f: RevocationFilter): Promise<void> {
+export async function recordRevocation(
+  ix: IdentityContext,
+  trx: IdentityTrx,
+  f: RevocationFilter,
+): Promise<void> {
   await trx
     .insertInto('identity_revocation_events')
     .values({

@@ -1,8 +1,9 @@
 // Token issue and validation: Fernet claims checked against live identity data (user, scope, roles,
 // revocation events) on every validation, with results cached until the next identity write.
 import type { Selectable } from 'kysely';
-import type { AuthContext } from '../../../platform/http/types.ts';
 import { isoMicro } from '../../../platform/clock.ts';
+import type { AuthContext } from '../../../platform/http/types.ts';
+import { keystoneTime } from '../api/views.ts';
 import { GenerationCache, type IdentityContext, type IdentityTrx } from '../context.ts';
 import { IdentityErrors } from '../errors.ts';
 import type { IdentityReader } from '../store/reader.ts';
@@ -19,10 +20,9 @@ import {
   type UserRow,
 } from '../store/tables.ts';
 import { findLiveTrust, trustRoleIds } from '../store/trusts.ts';
-import { keystoneTime } from '../api/views.ts';
-import { type RevocationFilter, recordRevocation } from './revocation.ts';
-import { InvalidToken, TokenExpired, type FernetTokenProvider, newAuditId } from './token-provider.ts';
 import type { TokenClaims, TokenScope } from './payload.ts';
+import { type RevocationFilter, recordRevocation } from './revocation.ts';
+import { type FernetTokenProvider, InvalidToken, newAuditId, TokenExpired } from './token-provider.ts';
 
 /** The trust behind a trust-scoped token, with both its users. */
 export interface TrustGrant {
@@ -93,7 +93,10 @@ export class TokenService {
   async issue(req: IssueRequest): Promise<ValidatedToken> {
     const now = this.#ix.now();
     // A token must postdate every revocation event written before it, even within the same millisecond.
-    const lastRevocation = (await this.#revocationRows()).reduce((m, r) => Math.max(m, Number(r.issued_before)), 0);
+    const lastRevocation = (await this.#revocationRows()).reduce(
+      (m, r) => Math.max(m, Number(r.issued_before)),
+      0,
+    );
     const issuedAt = Math.max(now, lastRevocation + 1);
     let expiresAt = req.expiresAt ?? issuedAt + this.#ix.config.token.expiration * 1000;
     if (req.trustId) {
@@ -130,7 +133,8 @@ export class TokenService {
     try {
       claims = this.#provider.validate(token);
     } catch (err) {
-      if (err instanceof InvalidToken || err instanceof TokenExpired) throw IdentityErrors.tokenNotFound(token);
+      if (err instanceof InvalidToken || err instanceof TokenExpired)
+        throw IdentityErrors.tokenNotFound(token);
       throw err;
     }
     const v = await this.#resolve(token, claims);
@@ -207,7 +211,8 @@ export class TokenService {
       project = await r.findProject(s.projectId);
       if (!project) return `Could not find project: ${s.projectId}.`;
       if (project.enabled !== 1) return `Project ${project.id} is disabled.`;
-      for (const a of await r.projectAncestors(project)) if (a.enabled !== 1) return `Project ${a.id} is disabled.`;
+      for (const a of await r.projectAncestors(project))
+        if (a.enabled !== 1) return `Project ${a.id} is disabled.`;
       projectDomain = await r.findDomain(project.domain_id);
       if (!projectDomain || projectDomain.enabled !== 1) return `Domain ${project.domain_id} is disabled.`;
     } else if (s.kind === 'domain') {
@@ -220,7 +225,11 @@ export class TokenService {
     if (c.trustId) {
       // The trust as it is now: deleted or expired trusts invalidate their tokens (used-up ones do not: the
       // uses counted tokens issued).
-      const trust = await this.#ix.db.selectFrom('identity_trusts').selectAll().where('id', '=', c.trustId).executeTakeFirst();
+      const trust = await this.#ix.db
+        .selectFrom('identity_trusts')
+        .selectAll()
+        .where('id', '=', c.trustId)
+        .executeTakeFirst();
       const gone = `Could not find trust: ${c.trustId}.`;
       if (!trust || trust.deleted_at !== null) return gone;
       if (trust.expires_at !== null && Date.parse(trust.expires_at) <= this.#ix.now()) return gone;
@@ -233,7 +242,8 @@ export class TokenService {
       if (trustor.enabled !== 1) return { forbidden: 'Trustor is disabled.' };
       grant = { trust, trustor, trustee: user };
     }
-    if (this.#revoked(c, await this.#revocationRows(), projectDomain?.id, userDomain.id, grant?.trust)) return 'Token has been revoked.';
+    if (this.#revoked(c, await this.#revocationRows(), projectDomain?.id, userDomain.id, grant?.trust))
+      return 'Token has been revoked.';
     let roleIds: string[];
     let appCred: AppCredentialRow | undefined;
     if (grant) {
@@ -253,7 +263,8 @@ export class TokenService {
         .where('id', '=', c.appCredId)
         .executeTakeFirst();
       if (!appCred) return `Could not find Application Credential: ${c.appCredId}.`;
-      if (appCred.expires_at && Date.parse(appCred.expires_at) <= this.#ix.now()) return 'Application credential has expired.';
+      if (appCred.expires_at && Date.parse(appCred.expires_at) <= this.#ix.now())
+        return 'Application credential has expired.';
       const allowed = await this.#ix.db
         .selectFrom('identity_app_credential_roles')
         .select('role_id')
@@ -288,21 +299,46 @@ export class TokenService {
       expiresAt: c.expiresAt,
       isAdminProject: true,
       ...(project
-        ? { projectId: project.id, projectName: project.name, projectDomainId: projectDomain!.id, projectDomainName: projectDomain!.name }
+        ? {
+            projectId: project.id,
+            projectName: project.name,
+            projectDomainId: projectDomain!.id,
+            projectDomainName: projectDomain!.name,
+          }
         : {}),
       ...(domain ? { domainId: domain.id, domainName: domain.name } : {}),
       ...(s.kind === 'system' ? { system: 'all' as const } : {}),
       ...(appCred ? { appCredId: appCred.id } : {}),
       ...(grant ? { trustId: grant.trust.id } : {}),
     };
-    return { token, claims: c, user: who, userDomain: whoDomain, project, projectDomain, domain, roles, appCred, trust: grant, auth };
+    return {
+      token,
+      claims: c,
+      user: who,
+      userDomain: whoDomain,
+      project,
+      projectDomain,
+      domain,
+      roles,
+      appCred,
+      trust: grant,
+      auth,
+    };
   }
 
   async #catalogRows(): Promise<Catalog> {
     const gen = this.#ix.generation;
     if (this.#catalog?.gen === gen) return this.#catalog.value;
-    const services = await this.#ix.db.selectFrom('identity_services').selectAll().where('enabled', '=', 1).execute();
-    const endpoints = await this.#ix.db.selectFrom('identity_endpoints').selectAll().where('enabled', '=', 1).execute();
+    const services = await this.#ix.db
+      .selectFrom('identity_services')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .execute();
+    const endpoints = await this.#ix.db
+      .selectFrom('identity_endpoints')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .execute();
     const value = { services, endpoints };
     this.#catalog = { gen, value };
     return value;
@@ -345,7 +381,10 @@ export class TokenService {
   }
 
   /** Keystone's token body. */
-  async render(v: ValidatedToken, opts: { catalog: boolean; base: string }): Promise<Record<string, unknown>> {
+  async render(
+    v: ValidatedToken,
+    opts: { catalog: boolean; base: string },
+  ): Promise<Record<string, unknown>> {
     const c = v.claims;
     const body: Record<string, unknown> = {
       methods: c.methods,
@@ -383,7 +422,11 @@ export class TokenService {
       if (opts.catalog) body['catalog'] = await this.catalog(v);
     }
     if (v.appCred) {
-      body['application_credential'] = { id: v.appCred.id, name: v.appCred.name, restricted: v.appCred.unrestricted !== 1 };
+      body['application_credential'] = {
+        id: v.appCred.id,
+        name: v.appCred.name,
+        restricted: v.appCred.unrestricted !== 1,
+      };
     }
     return body;
   }

@@ -1,6 +1,6 @@
 // /v2/images: create, list, show, update (JSON patch), delete, deactivate and reactivate — Glance's behaviour and
 // texts (glance/api/v2/images.py, image_actions.py, domain/__init__.py, db/sqlalchemy/api.py).
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { uniqueOr } from '../../../platform/db/errors.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ImageContext, ImageDb, ImageTrx } from '../context.ts';
@@ -334,19 +334,17 @@ async function create(ix: ImageContext, ctx: RouteContext) {
   };
   const tagList = uniq(tags);
   const duplicate = () => ImageErrors.conflict(`Image ID ${id} already exists!`);
-  try {
-    await ix.write(async (trx, record) => {
+  await uniqueOr(
+    ix.write(async (trx, record) => {
       // Deleted images keep their row, so their ids stay taken (Glance soft-deletes too).
       const taken = await trx.selectFrom('image_images').select('id').where('id', '=', id).executeTakeFirst();
       if (taken) throw duplicate();
       await trx.insertInto('image_images').values(row).execute();
       await writeTags(trx, id, tagList);
       record({ kind: 'image', id, action: 'create', projectId: owner });
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicate();
-    throw err;
-  }
+    }),
+    () => duplicate(),
+  );
   return {
     status: 201,
     body: imageView(row, [...tagList].sort()),

@@ -1,7 +1,7 @@
 // /v2/metadefs/namespaces[/{namespace}]: list, create (with its resource types, objects, properties and tags),
 // show, update, delete, and the DELETE of a namespace's objects, properties or tags (api/v2/metadef_namespaces.py,
 // db/sqlalchemy/metadef_api/namespace.py).
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { isUniqueViolation, uniqueOr } from '../../../platform/db/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ImageContext } from '../context.ts';
@@ -99,8 +99,8 @@ async function create(ix: ImageContext, ctx: RouteContext) {
     created_at: now,
     updated_at: now,
   };
-  try {
-    await mdWrite(ix, async (trx, record) => {
+  await uniqueOr(
+    mdWrite(ix, async (trx, record) => {
       const taken = await trx
         .selectFrom('image_metadef_namespaces')
         .select('id')
@@ -155,11 +155,9 @@ async function create(ix: ImageContext, ctx: RouteContext) {
           .execute();
       }
       record({ kind: 'metadef_namespace', id: row.id, action: 'create', projectId: row.owner });
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateNamespace(name);
-    throw err;
-  }
+    }),
+    () => duplicateNamespace(name),
+  );
 
   // The response repeats what the request contained, as Glance's controller returns it.
   const out: Json = namespaceView(row);

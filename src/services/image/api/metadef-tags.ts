@@ -1,6 +1,6 @@
 // /v2/metadefs/namespaces/{namespace}/tags[/{tag_name}]: list (sorted, paged), create several (replacing or, with
 // X-Openstack-Append, adding), create one, show, rename, delete (api/v2/metadef_tags.py, metadef_api/tag.py).
-import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import { isUniqueViolation, uniqueOr } from '../../../platform/db/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ImageContext } from '../context.ts';
@@ -113,8 +113,8 @@ async function createMany(ix: ImageContext, ctx: RouteContext) {
   const nsName = ctx.params['namespace'] ?? '';
   const append = truthy(ctx.headers['x-openstack-append']);
   let clash = names[0] ?? '';
-  try {
-    await mdWrite(ix, async (trx, record) => {
+  await uniqueOr(
+    mdWrite(ix, async (trx, record) => {
       const ns = await requireNamespace(trx, ctx, nsName);
       enforceMetadef(ctx, 'add_metadef_tags', ns);
       if (names.length === 0) return;
@@ -131,11 +131,9 @@ async function createMany(ix: ImageContext, ctx: RouteContext) {
           .execute();
       }
       record({ kind: 'metadef_namespace', id: ns.id, action: 'update', projectId: ns.owner });
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicate(clash, nsName);
-    throw err;
-  }
+    }),
+    () => duplicate(clash, nsName),
+  );
   return { status: 201, body: { tags: names.map((name) => ({ name })) } };
 }
 

@@ -33,9 +33,24 @@ export function imageVersions(base: string): Record<string, unknown> {
 
 export function versionRoutes(): Route[] {
   return [
-    { method: 'GET', path: '/image', auth: 'none', handler: (ctx) => ({ status: 300, body: imageVersions(ctx.baseUrl()) }) },
-    { method: 'GET', path: '/image/versions', auth: 'none', handler: (ctx) => ({ body: imageVersions(ctx.baseUrl()) }) },
+    {
+      method: 'GET',
+      path: '/image',
+      auth: 'none',
+      handler: (ctx) => ({ status: 300, body: imageVersions(ctx.baseUrl()) }),
+    },
+    {
+      method: 'GET',
+      path: '/image/versions',
+      auth: 'none',
+      handler: (ctx) => ({ body: imageVersions(ctx.baseUrl()) }),
+    },
     // Glance answers its version list for any unversioned path too; /image/v2 is the usual one clients try.
-    { method: 'GET', path: '/image/v2', auth: 'none', handler: (ctx) => ({ status: 300, body: imageVersions(ctx.baseUrl()) }) },
+    {
+      method: 'GET',
+      path: '/image/v2',
+      auth: 'none',
+      handler: (ctx) => ({ status: 300, body: imageVersions(ctx.baseUrl()) }),
+    },
   ];
 }

@@ -59,12 +59,18 @@ export const initial: Migration = {
       .execute();
     await s
       .createTable('identity_password_history')
-      .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+      .addColumn('id', serial, (c) =>
+        dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+      )
       .addColumn('user_id', id, (c) => c.notNull())
       .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
       .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
       .execute();
-    await s.createIndex('identity_password_history_user').on('identity_password_history').column('user_id').execute();
+    await s
+      .createIndex('identity_password_history_user')
+      .on('identity_password_history')
+      .column('user_id')
+      .execute();
     await s
       .createTable('identity_groups')
       .addColumn('id', id, (c) => c.primaryKey())
@@ -80,7 +86,11 @@ export const initial: Migration = {
       .addColumn('user_id', id, (c) => c.notNull())
       .addPrimaryKeyConstraint('identity_group_members_pk', ['group_id', 'user_id'])
       .execute();
-    await s.createIndex('identity_group_members_user').on('identity_group_members').column('user_id').execute();
+    await s
+      .createIndex('identity_group_members_user')
+      .on('identity_group_members')
+      .column('user_id')
+      .execute();
     await s
       .createTable('identity_roles')
       .addColumn('id', id, (c) => c.primaryKey())
@@ -104,10 +114,20 @@ export const initial: Migration = {
       .addColumn('target_id', id, (c) => c.notNull())
       .addColumn('role_id', id, (c) => c.notNull())
       .addColumn('inherited', 'integer', (c) => c.notNull().defaultTo(0))
-      .addPrimaryKeyConstraint('identity_assignments_pk', ['type', 'actor_id', 'target_id', 'role_id', 'inherited'])
+      .addPrimaryKeyConstraint('identity_assignments_pk', [
+        'type',
+        'actor_id',
+        'target_id',
+        'role_id',
+        'inherited',
+      ])
       .execute();
     await s.createIndex('identity_assignments_actor').on('identity_assignments').column('actor_id').execute();
-    await s.createIndex('identity_assignments_target').on('identity_assignments').column('target_id').execute();
+    await s
+      .createIndex('identity_assignments_target')
+      .on('identity_assignments')
+      .column('target_id')
+      .execute();
     await s.createIndex('identity_assignments_role').on('identity_assignments').column('role_id').execute();
     await s
       .createTable('identity_regions')
@@ -163,7 +183,9 @@ export const initial: Migration = {
       .execute();
     await s
       .createTable('identity_revocation_events')
-      .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+      .addColumn('id', serial, (c) =>
+        dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+      )
       .addColumn('user_id', id)
       .addColumn('project_id', id)
       .addColumn('domain_id', id)
