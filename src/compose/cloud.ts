@@ -23,6 +23,16 @@ import {
 } from '../services/identity/service.ts';
 import type { KeySource } from '../services/identity/tokens/token-provider.ts';
 import { createImageService, type ImageService, imageMigrationSet } from '../services/image/service.ts';
+import { ImageClient } from '../clients/image.ts';
+import { PlacementClient } from '../clients/placement.ts';
+import { inProcessTransport, type TokenSource } from '../platform/transport.ts';
+import { type ComputeService, computeMigrationSet, createComputeService } from '../services/compute/service.ts';
+import type { HypervisorDriver } from '../agent/compute/hypervisor-driver.ts';
+import {
+  createPlacementService,
+  type PlacementService,
+  placementMigrationSet,
+} from '../services/placement/service.ts';
 
 export const VERSION = '0.1.0';
 
@@ -30,6 +40,8 @@ export const MIGRATIONS: readonly ServiceMigrations[] = [
   { service: 'platform', migrations: feedMigrations },
   identityMigrationSet,
   imageMigrationSet,
+  placementMigrationSet,
+  computeMigrationSet,
 ];
 
 export interface CloudOptions {
@@ -41,6 +53,8 @@ export interface CloudOptions {
   /** Test seams: fixed Fernet keys, a cheaper hasher. */
   keys?: KeySource;
   hasher?: PasswordHasher;
+  /** Test seam: this process's hypervisor drivers (default: from config.compute). */
+  computeDrivers?: HypervisorDriver[];
 }
 
 export interface Cloud {
@@ -50,6 +64,8 @@ export interface Cloud {
   readonly feed: ChangeFeed;
   readonly identity: IdentityService;
   readonly image: ImageService;
+  readonly placement: PlacementService;
+  readonly compute: ComputeService;
   readonly metrics: Metrics;
   readonly bootstrap: BootstrapResult;
   /** Starts listening on config.host:config.port; returns the bound address. */
@@ -107,15 +123,34 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
     });
     if (bootstrap.created) log.info('identity bootstrapped');
     const image = await createImageService({ database, feed, config: config.image, clock, ids, log });
+    const placement = await createPlacementService({ database, feed, clock, ids, log });
+    let appRef: FastifyInstance | undefined;
+    const transport = inProcessTransport(() => appRef);
+    const serviceToken = serviceTokenSource(identity, clock);
+    const compute = await createComputeService({
+      database,
+      feed,
+      config: config.compute,
+      dataDir: config.data_dir,
+      clock,
+      ids,
+      log,
+      placement: new PlacementClient(transport, serviceToken),
+      image: new ImageClient(transport),
+      serviceToken,
+      ...(opts.computeDrivers ? { drivers: opts.computeDrivers } : {}),
+    });
     const metrics = new Metrics();
     const app = await createHttpApp({
-      services: [identity.http, image.http, platformService(metrics, identity)],
+      services: [identity.http, image.http, placement.http, compute.http, platformService(metrics, identity)],
       authenticate: identity.authenticate,
       log,
       metrics,
       bodyLimit: config.max_request_body_size,
     });
     await app.ready();
+    appRef = app;
+    await compute.start();
     return {
       app,
       config,
@@ -123,12 +158,19 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       feed,
       identity,
       image,
+      placement,
+      compute,
       metrics,
       bootstrap,
       listen: () => app.listen({ host: config.host, port: config.port }),
-      settle: () => feed.settle(),
+      settle: async () => {
+        await feed.settle();
+        await compute.settle();
+      },
       async close() {
+        await compute.stop();
         await app.close();
+        await placement.stop();
         await image.stop();
         await identity.stop();
         await feed.stop();
@@ -139,4 +181,28 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
     await database.close().catch(() => {});
     throw err;
   }
+}
+
+/** The compute service's own token: the bootstrap's service user on the service project, renewed before expiry. */
+function serviceTokenSource(identity: IdentityService, clock: Clock): TokenSource {
+  let cached: { token: string; expiresAt: number } | undefined;
+  return async () => {
+    if (cached && cached.expiresAt - clock.now() > 120_000) return cached.token;
+    const db = identity.context.db;
+    const user = await db
+      .selectFrom('identity_users')
+      .select('id')
+      .where('name', '=', 'monostack')
+      .where('domain_id', '=', 'default')
+      .executeTakeFirstOrThrow();
+    const project = await db
+      .selectFrom('identity_projects')
+      .select('id')
+      .where('name', '=', 'service')
+      .where('domain_id', '=', 'default')
+      .executeTakeFirstOrThrow();
+    const v = await identity.tokens.issue({ userId: user.id, methods: ['password'], scope: { kind: 'project', projectId: project.id } });
+    cached = { token: v.token, expiresAt: v.claims.expiresAt };
+    return v.token;
+  };
 }

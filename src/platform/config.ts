@@ -48,6 +48,48 @@ export interface ImageConfig {
   policy_overrides: Record<string, string>;
 }
 
+export interface ComputeQuotaDefaults {
+  instances: number;
+  cores: number;
+  ram: number;
+  metadata_items: number;
+  injected_files: number;
+  injected_file_content_bytes: number;
+  injected_file_path_bytes: number;
+  key_pairs: number;
+  server_groups: number;
+  server_group_members: number;
+}
+
+export interface ComputeConfig {
+  /** The hypervisor driver of this host's agent: 'fake' (no VMs; for tests and scale runs). */
+  driver: string;
+  /** The fake driver: how many hosts one process presents, per-operation delay (ms), and per-host size. */
+  fake: { hosts: number; delay_ms: number; vcpus: number; memory_mb: number; disk_gb: number };
+  default_availability_zone: string;
+  /** Allocation ratios reported to placement (Nova's initial_*_allocation_ratio). */
+  cpu_allocation_ratio: number;
+  ram_allocation_ratio: number;
+  disk_allocation_ratio: number;
+  /** Reserved on each host (Nova's reserved_host_memory_mb, reserved_host_disk_mb/1024, reserved_host_cpus). */
+  reserved_host_memory_mb: number;
+  /** Scheduler: weigh toward spreading (positive) or packing (negative); how many alternates to try. */
+  ram_weight_multiplier: number;
+  cpu_weight_multiplier: number;
+  disk_weight_multiplier: number;
+  max_attempts: number;
+  /** Seconds without a heartbeat before a compute service is reported down. */
+  service_down_time: number;
+  /** Page size cap (Nova's osapi_max_limit). */
+  max_limit: number;
+  quotas: ComputeQuotaDefaults;
+  policy_overrides: Record<string, string>;
+}
+
+export interface PlacementConfig {
+  policy_overrides: Record<string, string>;
+}
+
 export interface MonostackConfig {
   data_dir: string;
   host: string;
@@ -63,6 +105,8 @@ export interface MonostackConfig {
   merge_user_clouds: boolean;
   identity: IdentityConfig;
   image: ImageConfig;
+  compute: ComputeConfig;
+  placement: PlacementConfig;
 }
 
 export interface ConfigSources {
@@ -118,6 +162,35 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       api_limit_max: 1000,
       policy_overrides: {},
     },
+    compute: {
+      driver: 'fake',
+      fake: { hosts: 1, delay_ms: 0, vcpus: 16, memory_mb: 65536, disk_gb: 1000 },
+      default_availability_zone: 'nova',
+      cpu_allocation_ratio: 4,
+      ram_allocation_ratio: 1,
+      disk_allocation_ratio: 1,
+      reserved_host_memory_mb: 512,
+      ram_weight_multiplier: 1,
+      cpu_weight_multiplier: 1,
+      disk_weight_multiplier: 1,
+      max_attempts: 3,
+      service_down_time: 60,
+      max_limit: 1000,
+      quotas: {
+        instances: 10,
+        cores: 20,
+        ram: 51200,
+        metadata_items: 128,
+        injected_files: 5,
+        injected_file_content_bytes: 10240,
+        injected_file_path_bytes: 255,
+        key_pairs: 100,
+        server_groups: 10,
+        server_group_members: 10,
+      },
+      policy_overrides: {},
+    },
+    placement: { policy_overrides: {} },
   };
 }
 

@@ -1,0 +1,77 @@
+// A typed client of the image service (Glance v2) for other services: compute looks images up with the user's
+// token (so visibility rules apply) and stores snapshots.
+import { ApiError } from '../platform/errors.ts';
+import type { Transport, TransportResponse } from '../platform/transport.ts';
+
+/** The fields of a Glance image other services read; extra properties are kept as given. */
+export interface ImageBody {
+  id: string;
+  name: string | null;
+  status: string;
+  visibility: string;
+  owner: string | null;
+  disk_format: string | null;
+  container_format: string | null;
+  min_disk: number;
+  min_ram: number;
+  size: number | null;
+  [property: string]: unknown;
+}
+
+function fail(res: TransportResponse): never {
+  const msg = (res.body as { message?: string } | undefined)?.message ?? res.text.slice(0, 200);
+  throw new ApiError(res.status >= 500 ? 502 : res.status, 'ImageServiceError', `image service: ${msg}`);
+}
+
+export class ImageClient {
+  readonly #transport: Transport;
+  readonly #prefix: string;
+
+  constructor(transport: Transport, prefix = '/image') {
+    this.#transport = transport;
+    this.#prefix = prefix;
+  }
+
+  /** The image as `token` may see it; undefined when it does not exist or is not visible. */
+  async find(token: string, id: string): Promise<ImageBody | undefined> {
+    const res = await this.#transport({
+      method: 'GET',
+      path: `${this.#prefix}/v2/images/${encodeURIComponent(id)}`,
+      headers: { 'x-auth-token': token },
+    });
+    if (res.status === 404 || res.status === 400) return undefined;
+    if (res.status !== 200) fail(res);
+    return res.body as ImageBody;
+  }
+
+  async create(token: string, body: Record<string, unknown>): Promise<ImageBody> {
+    const res = await this.#transport({
+      method: 'POST',
+      path: `${this.#prefix}/v2/images`,
+      headers: { 'x-auth-token': token },
+      body,
+    });
+    if (res.status !== 201) fail(res);
+    return res.body as ImageBody;
+  }
+
+  async upload(token: string, id: string, data: Buffer): Promise<void> {
+    const res = await this.#transport({
+      method: 'PUT',
+      path: `${this.#prefix}/v2/images/${encodeURIComponent(id)}/file`,
+      headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
+      raw: data,
+    });
+    if (res.status !== 204) fail(res);
+  }
+
+  /** Deletes an image; absent is fine. */
+  async delete(token: string, id: string): Promise<void> {
+    const res = await this.#transport({
+      method: 'DELETE',
+      path: `${this.#prefix}/v2/images/${encodeURIComponent(id)}`,
+      headers: { 'x-auth-token': token },
+    });
+    if (res.status !== 204 && res.status !== 404) fail(res);
+  }
+}

@@ -1,0 +1,273 @@
+// GET /servers and /servers/detail: Nova's filters (name regex, status, image, flavor, ip, changes-since/before,
+// tags, locked, all_tenants/project_id for admins), sort keys, limit/marker and links, in SQL where it can.
+import { sql } from 'kysely';
+import { queryAll, queryOne } from '../../../platform/http/pagination.ts';
+import type { RouteContext, RouteResult } from '../../../platform/http/types.ts';
+import type { ComputeContext } from '../context.ts';
+import { ALL_STATUSES, statesForStatus } from '../domain/server-states.ts';
+import { type HostInfoCache, loadExtras, type Server } from '../store/servers.ts';
+import { badQuery, limitAndMarker, nextLinks, parseJson } from './common.ts';
+import { serverSummary, serverView } from './servers.view.ts';
+
+const SORT_KEYS = new Set([
+  'access_ip_v4',
+  'access_ip_v6',
+  'availability_zone',
+  'config_drive',
+  'created_at',
+  'display_description',
+  'display_name',
+  'host',
+  'hostname',
+  'image_ref',
+  'instance_type_id',
+  'kernel_id',
+  'key_name',
+  'launch_index',
+  'launched_at',
+  'locked',
+  'locked_by',
+  'node',
+  'power_state',
+  'progress',
+  'project_id',
+  'ramdisk_id',
+  'root_device_name',
+  'task_state',
+  'terminated_at',
+  'updated_at',
+  'user_id',
+  'uuid',
+  'vm_state',
+]);
+const ADMIN_ONLY_SORT = new Set(['host', 'node']);
+const COLUMN: Record<string, string> = {
+  display_name: 'name',
+  display_description: 'description',
+  image_ref: 'image_id',
+  instance_type_id: 'flavor_id',
+  uuid: 'id',
+  kernel_id: 'id',
+  ramdisk_id: 'id',
+  root_device_name: 'id',
+};
+
+function parseTime(name: string, v: string): string {
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
+  if (Number.isNaN(t)) throw badQuery(name, v, `'${v}' is not a 'date-time'`);
+  return new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export async function listServers(
+  cx: ComputeContext,
+  hosts: HostInfoCache,
+  ctx: RouteContext,
+  detail: boolean,
+): Promise<RouteResult> {
+  const auth = ctx.requireAuth();
+  const mv = ctx.mv!;
+  const projectId = auth.projectId ?? '';
+  ctx.authorize(detail ? 'os_compute_api:servers:detail' : 'os_compute_api:servers:index', {
+    project_id: projectId,
+  });
+  const q = ctx.query;
+  const { limit, marker } = limitAndMarker(ctx, cx.config.max_limit);
+  const allTenantsRaw = queryOne(q, 'all_tenants');
+  const allTenants =
+    allTenantsRaw !== undefined && !['false', '0', 'no', 'off'].includes(allTenantsRaw.toLowerCase());
+  const isAdmin = ctx.can('os_compute_api:servers:allow_all_filters', { project_id: projectId });
+  if (allTenants)
+    ctx.authorize(
+      detail
+        ? 'os_compute_api:servers:detail:get_all_tenants'
+        : 'os_compute_api:servers:index:get_all_tenants',
+      { project_id: projectId },
+    );
+
+  let query = cx.db.selectFrom('compute_servers').selectAll();
+  const tenant = queryOne(q, 'project_id') ?? queryOne(q, 'tenant_id');
+  if (!allTenants) query = query.where('project_id', '=', projectId);
+  else if (tenant && isAdmin) query = query.where('project_id', '=', tenant);
+
+  const changesSince = queryOne(q, 'changes-since');
+  const changesBefore = mv.atLeast('2.66') ? queryOne(q, 'changes-before') : undefined;
+  const deletedRaw = isAdmin ? queryOne(q, 'deleted') : undefined;
+  const showDeleted = deletedRaw !== undefined && ['true', '1', 'yes'].includes(deletedRaw.toLowerCase());
+  if (changesSince !== undefined)
+    query = query.where('updated_at', '>=', parseTime('changes-since', changesSince));
+  if (changesBefore !== undefined)
+    query = query.where('updated_at', '<=', parseTime('changes-before', changesBefore));
+  if (changesSince === undefined && changesBefore === undefined)
+    query = query.where('deleted', '=', showDeleted ? 1 : 0);
+
+  const status = queryOne(q, 'status');
+  if (status !== undefined) {
+    if (!ALL_STATUSES.has(status.toUpperCase())) {
+      if (isAdmin) throw badQuery('status', status, `Invalid status value`);
+      return empty(detail);
+    }
+    const { vmStates, taskStates } = statesForStatus(status);
+    query = query.where('vm_state', 'in', vmStates);
+    if (taskStates)
+      query = query.where(
+        'task_state',
+        'in',
+        taskStates.filter((t): t is string => t !== null),
+      );
+    if (status.toUpperCase() !== 'DELETED' && changesSince === undefined)
+      query = query.where('deleted', '=', 0);
+  }
+  const image = queryOne(q, 'image');
+  if (image !== undefined) query = query.where('image_id', '=', image.slice(image.lastIndexOf('/') + 1));
+  const flavor = queryOne(q, 'flavor');
+  if (flavor !== undefined) query = query.where('flavor_id', '=', flavor.slice(flavor.lastIndexOf('/') + 1));
+  const reservation = queryOne(q, 'reservation_id');
+  if (reservation !== undefined) query = query.where('reservation_id', '=', reservation);
+  const locked = mv.atLeast('2.73') ? queryOne(q, 'locked') : undefined;
+  if (locked !== undefined) {
+    const l = locked.toLowerCase();
+    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(l))
+      throw badQuery('locked', locked, 'Unrecognized value');
+    query = query.where('locked', '=', ['true', '1', 'yes'].includes(l) ? 1 : 0);
+  }
+  if (isAdmin) {
+    const host = queryOne(q, 'host');
+    if (host !== undefined) query = query.where('host', '=', host);
+    const node = queryOne(q, 'node');
+    if (node !== undefined) query = query.where('node', '=', node);
+  }
+  for (const [param, col] of [
+    ['availability_zone', 'availability_zone'],
+    ['key_name', 'key_name'],
+    ['user_id', 'user_id'],
+    ['vm_state', 'vm_state'],
+    ['task_state', 'task_state'],
+  ] as const) {
+    if (!isAdmin && !mv.atLeast('2.83')) continue;
+    const v = queryOne(q, param);
+    if (v !== undefined) query = query.where(col, '=', v);
+  }
+  if (mv.atLeast('2.26')) {
+    const tagSets = (name: string) =>
+      queryAll(q, name)
+        .flatMap((v) => v.split(','))
+        .filter((t) => t !== '');
+    const tags = tagSets('tags');
+    for (const t of tags)
+      query = query.where(
+        'id',
+        'in',
+        cx.db.selectFrom('compute_server_tags').select('server_id').where('tag', '=', t),
+      );
+    const any = tagSets('tags-any');
+    if (any.length)
+      query = query.where(
+        'id',
+        'in',
+        cx.db.selectFrom('compute_server_tags').select('server_id').where('tag', 'in', any),
+      );
+    const notTags = tagSets('not-tags');
+    if (notTags.length)
+      query = query.where(
+        'id',
+        'not in',
+        cx.db
+          .selectFrom('compute_server_tags')
+          .select('server_id')
+          .where('tag', 'in', notTags)
+          .groupBy('server_id')
+          .having(sql`count(*)`, '=', notTags.length),
+      );
+    const notAny = tagSets('not-tags-any');
+    if (notAny.length)
+      query = query.where(
+        'id',
+        'not in',
+        cx.db.selectFrom('compute_server_tags').select('server_id').where('tag', 'in', notAny),
+      );
+  }
+
+  // Sorting: sort_key/sort_dir pairs, default created_at desc then id desc.
+  const keys = queryAll(q, 'sort_key');
+  const dirs = queryAll(q, 'sort_dir');
+  const order: [string, 'asc' | 'desc'][] = [];
+  keys.forEach((k, i) => {
+    if (!SORT_KEYS.has(k) || (ADMIN_ONLY_SORT.has(k) && !isAdmin))
+      throw badQuery('sort_key', k, `'${k}' is not one of the allowed sort keys`);
+    const d = (dirs[i] ?? dirs[0] ?? 'desc').toLowerCase();
+    if (d !== 'asc' && d !== 'desc') throw badQuery('sort_dir', d, `'${d}' is not one of ['asc', 'desc']`);
+    order.push([COLUMN[k] ?? k, d]);
+  });
+  if (order.length === 0) order.push(['created_at', 'desc']);
+  if (!order.some(([c]) => c === 'id')) order.push(['id', order[0]![1]]);
+  for (const [c, d] of order) query = query.orderBy(sql.ref(c), d);
+
+  // Regex filters run here (name, ip); other filters already narrowed the rows in SQL.
+  const name = queryOne(q, 'name');
+  const ip = queryOne(q, 'ip') ?? queryOne(q, 'ip6');
+  const regex = (v: string) => {
+    try {
+      return new RegExp(v, 'i');
+    } catch {
+      return new RegExp(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+    }
+  };
+  const nameRe = name !== undefined ? regex(name) : undefined;
+  const ipRe = ip !== undefined ? regex(ip) : undefined;
+  const jsFilter = (s: Server) =>
+    (!nameRe || nameRe.test(s.name)) &&
+    (!ipRe ||
+      JSON.stringify(
+        Object.values(parseJson<Record<string, { addr: string }[]>>(s.addresses, {}))
+          .flat()
+          .map((a) => a.addr),
+      ).match(ipRe) !== null);
+
+  let rows: Server[];
+  if (marker !== undefined || nameRe || ipRe) {
+    const all = (await query.execute()).filter(jsFilter);
+    let start = 0;
+    if (marker !== undefined) {
+      const i = all.findIndex((s) => s.id === marker);
+      if (i < 0) throw badQuery('marker', marker, `marker [${marker}] not found`);
+      start = i + 1;
+    }
+    rows = all.slice(start, start + limit);
+  } else {
+    rows = await query.limit(limit).execute();
+  }
+  const links = nextLinks(ctx, detail ? 'servers/detail' : 'servers', rows, limit);
+  if (!detail) {
+    const body: Record<string, unknown> = { servers: rows.map((r) => serverSummary(ctx, r)) };
+    if (links) body['servers_links'] = links;
+    return { body };
+  }
+  const info = await hosts.get();
+  const extras = await loadExtras(cx.db, rows, info, cx.config.default_availability_zone);
+  const perProject = new Map<string, { extended: boolean; extraSpecs: boolean; hostStatus: boolean }>();
+  const perms = (p: string) => {
+    let v = perProject.get(p);
+    if (!v) {
+      v = {
+        extended: ctx.can('os_compute_api:os-extended-server-attributes', { project_id: p }),
+        extraSpecs:
+          mv.atLeast('2.47') && ctx.can('os_compute_api:servers:show:flavor-extra-specs', { project_id: p }),
+        hostStatus:
+          mv.atLeast('2.16') && ctx.can('os_compute_api:servers:show:host_status', { project_id: p }),
+      };
+      perProject.set(p, v);
+    }
+    return v;
+  };
+  const servers = rows.map((r) =>
+    serverView(ctx, r, extras.get(r.id)!, { detail: true, ...perms(r.project_id) }),
+  );
+  const body: Record<string, unknown> = { servers };
+  if (links) body['servers_links'] = links;
+  return { body };
+}
+
+function empty(detail: boolean): RouteResult {
+  void detail;
+  return { body: { servers: [] } };
+}

@@ -1,0 +1,70 @@
+// The compute service's dependencies, its write path and the clients it uses to reach other services.
+import type { Kysely, Transaction } from 'kysely';
+import type { ImageClient } from '../../clients/image.ts';
+import type { PlacementClient } from '../../clients/placement.ts';
+import type { Clock, IdSource } from '../../platform/clock.ts';
+import type { ComputeConfig } from '../../platform/config.ts';
+import type { DialectName } from '../../platform/db/database.ts';
+import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
+import type { Logger } from '../../platform/log.ts';
+import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import type { ComputeTables } from './store/tables.ts';
+
+export type ComputeDb = Kysely<ComputeTables>;
+export type ComputeTrx = Transaction<ComputeTables>;
+
+export interface ComputeDeps {
+  db: ComputeDb;
+  dialect: DialectName;
+  feed: ChangeFeed;
+  config: ComputeConfig;
+  clock: Clock;
+  ids: IdSource;
+  log: Logger;
+  placement: PlacementClient;
+  image: ImageClient;
+}
+
+export class ComputeContext {
+  readonly db: ComputeDb;
+  readonly dialect: DialectName;
+  readonly feed: ChangeFeed;
+  readonly config: ComputeConfig;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly log: Logger;
+  readonly placement: PlacementClient;
+  readonly image: ImageClient;
+  readonly #writer: ServiceWriter<ComputeTables>;
+
+  constructor(deps: ComputeDeps) {
+    this.db = deps.db;
+    this.dialect = deps.dialect;
+    this.feed = deps.feed;
+    this.config = deps.config;
+    this.clock = deps.clock;
+    this.ids = deps.ids;
+    this.log = deps.log;
+    this.placement = deps.placement;
+    this.image = deps.image;
+    this.#writer = new ServiceWriter('compute', deps.db, deps.feed);
+  }
+
+  get generation(): number {
+    return this.#writer.generation;
+  }
+
+  /** Nova's timestamps: ISO 8601 to the second with a Z ("2026-11-21T07:00:00Z"). */
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** Microsecond-precision timestamps (instance actions, usage), as Nova stores them. */
+  nowMicro(): string {
+    return new Date(this.clock.now()).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  }
+
+  write<T>(fn: (trx: ComputeTrx, record: (c: Change) => void) => Promise<T>): Promise<T> {
+    return this.#writer.write(fn);
+  }
+}

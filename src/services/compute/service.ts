@@ -1,0 +1,147 @@
+// createComputeService: Nova v2.1 as a Monostack service — routes, tables, policy, the scheduler reconciler and
+// the control plane the compute agents talk to; and, in all-in-one, this host's agent with its driver.
+import { join } from 'node:path';
+import { ComputeAgent } from '../../agent/compute/agent.ts';
+import type { HypervisorDriver } from '../../agent/compute/hypervisor-driver.ts';
+import { FakeFleet } from '../../agent/compute/drivers/fake/fake-fleet.ts';
+import type { ImageClient } from '../../clients/image.ts';
+import type { PlacementClient } from '../../clients/placement.ts';
+import type { Clock, IdSource } from '../../platform/clock.ts';
+import type { ComputeConfig } from '../../platform/config.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { ServiceMigrations } from '../../platform/db/migrate.ts';
+import { novaDialect } from '../../platform/http/error-dialects.ts';
+import type { ServiceHttp } from '../../platform/http/types.ts';
+import type { Logger } from '../../platform/log.ts';
+import { PolicyEngine } from '../../platform/policy/index.ts';
+import type { TokenSource } from '../../platform/transport.ts';
+import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import { InProcessControlPlane } from './agent-api.ts';
+import { computeMicroversions } from './api/microversions.ts';
+import { computeRoutes } from './api/routes.ts';
+import { ensureDefaultFlavors } from './bootstrap.ts';
+import { ComputeContext, type ComputeDb } from './context.ts';
+import { hostZones } from './domain/zones.ts';
+import { computePolicies, computePolicyEnforcer } from './policy.ts';
+import { ServerLifecycle } from './reconcilers/lifecycle.ts';
+import { Scheduler } from './reconcilers/scheduler.ts';
+import { computeMigrations } from './store/migrations/0001-initial.ts';
+import { HostInfoCache } from './store/servers.ts';
+
+export const computeMigrationSet: ServiceMigrations = { service: 'compute', migrations: computeMigrations };
+
+export interface ComputeServiceDeps {
+  database: Database;
+  feed: ChangeFeed;
+  config: ComputeConfig;
+  dataDir: string;
+  clock: Clock;
+  ids: IdSource;
+  log: Logger;
+  placement: PlacementClient;
+  image: ImageClient;
+  /** The compute service's own token (for placement and snapshot uploads). */
+  serviceToken: TokenSource;
+  /** Test seam: drivers for this process's agent instead of the configured ones. */
+  drivers?: HypervisorDriver[];
+  /** Run no agent in this process (a control-plane-only process). */
+  noAgent?: boolean;
+}
+
+export interface ComputeService {
+  http: ServiceHttp;
+  context: ComputeContext;
+  scheduler: Scheduler;
+  lifecycle: ServerLifecycle;
+  controlPlane: InProcessControlPlane;
+  agent: ComputeAgent | undefined;
+  /** Starts the reconcilers (after the HTTP app can answer in-process calls). */
+  start(): Promise<void>;
+  /** Resolves once the scheduler and the agents have nothing left to do (tests). */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createComputeService(deps: ComputeServiceDeps): Promise<ComputeService> {
+  const cx = new ComputeContext({
+    db: deps.database.db as ComputeDb,
+    dialect: deps.database.dialect,
+    feed: deps.feed,
+    config: deps.config,
+    clock: deps.clock,
+    ids: deps.ids,
+    log: deps.log,
+    placement: deps.placement,
+    image: deps.image,
+  });
+  await ensureDefaultFlavors(cx);
+  const lifecycle = new ServerLifecycle(cx);
+  const scheduler = new Scheduler(cx, lifecycle);
+  const controlPlane = new InProcessControlPlane(cx, lifecycle, deps.serviceToken);
+  const hosts = new HostInfoCache(cx, hostZones);
+  const onDelete = async (s: Parameters<typeof lifecycle.finishDelete>[0]) => {
+    // No host, or a host that is down: Nova's local delete; otherwise the host's agent destroys the guest.
+    const info = s.host ? (await hosts.get()).get(s.host) : undefined;
+    if (!s.host || !info || info.status === 'DOWN') await lifecycle.finishDelete(s);
+  };
+  const http: ServiceHttp = {
+    name: 'compute',
+    prefixes: ['/compute'],
+    dialect: novaDialect,
+    routes: computeRoutes(cx, { hosts, onDelete }),
+    policy: computePolicyEnforcer(new PolicyEngine(computePolicies, deps.config.policy_overrides)),
+    microversions: computeMicroversions,
+    requestIdHeaders: ['x-compute-request-id'],
+  };
+  let agent: ComputeAgent | undefined;
+  let fleet: FakeFleet | undefined;
+  return {
+    http,
+    context: cx,
+    scheduler,
+    lifecycle,
+    controlPlane,
+    get agent() {
+      return agent;
+    },
+    async start() {
+      scheduler.start();
+      if (deps.noAgent) return;
+      let drivers = deps.drivers;
+      if (!drivers) {
+        if (deps.config.driver !== 'fake') throw new Error(`unknown compute driver "${deps.config.driver}"`);
+        const f = deps.config.fake;
+        fleet = await FakeFleet.open({
+          hosts: f.hosts,
+          stateDir: join(deps.dataDir, 'compute', 'fake'),
+          inventory: { vcpus: f.vcpus, memoryMb: f.memory_mb, diskGb: f.disk_gb },
+          ...(f.delay_ms > 0 ? { delays: { create: f.delay_ms, start: f.delay_ms } } : {}),
+        });
+        drivers = [...fleet.drivers];
+      }
+      agent = new ComputeAgent(controlPlane, drivers);
+      await agent.start();
+    },
+    async settle() {
+      for (let i = 0; i < 50; i++) {
+        await deps.feed.settle();
+        await scheduler.idle();
+        await agent?.idle();
+        await deps.feed.settle();
+        const busy = await cx.db
+          .selectFrom('compute_servers')
+          .select('id')
+          .where('deleted', '=', 0)
+          .where('task_state', 'is not', null)
+          .limit(1)
+          .executeTakeFirst();
+        if (!busy) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    async stop() {
+      await agent?.stop();
+      await scheduler.stop();
+    },
+  };
+}

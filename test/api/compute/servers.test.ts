@@ -1,0 +1,172 @@
+// Servers through the whole build flow on the fake driver: create → scheduled → ACTIVE, list/show/update, delete,
+// faults, bad input and quota races.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestCloud, type TestCloud } from '../../support/cloud.ts';
+
+let tc: TestCloud;
+let imageId: string;
+const MV = { 'openstack-api-version': 'compute 2.93' };
+
+async function uploadImage(t: TestCloud, body: Record<string, unknown> = {}): Promise<string> {
+  const img = await t.request('POST', '/image/v2/images', {
+    token: t.adminToken,
+    body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'public', ...body },
+  });
+  assert.equal(img.status, 201, img.text);
+  const put = await t.request('PUT', `/image/v2/images/${img.body.id}/file`, {
+    token: t.adminToken,
+    raw: 'QFI\xfbfake-image-bytes',
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(put.status, 204, put.text);
+  return img.body.id;
+}
+
+export async function waitFor(t: TestCloud, id: string, token: string, status: string): Promise<Record<string, unknown>> {
+  let last: Record<string, unknown> = {};
+  for (let i = 0; i < 200; i++) {
+    await t.cloud.settle();
+    const r = await t.request('GET', `/compute/v2.1/servers/${id}`, { token, headers: MV });
+    if (r.status === 404 && status === 'DELETED') return {};
+    last = r.body.server;
+    if (last['status'] === status) return last;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(`server ${id} stayed ${last['status']} (wanted ${status}): ${JSON.stringify(last['fault'])}`);
+}
+
+before(async () => {
+  tc = await startTestCloud();
+  imageId = await uploadImage(tc);
+});
+after(async () => {
+  await tc.close();
+});
+
+describe('servers on the fake driver', () => {
+  test('version documents list v2.0 first and v2.1 with its range', async () => {
+    const r = await tc.request('GET', '/compute/');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.versions[0].id, 'v2.0');
+    assert.equal(r.body.versions[1].version, '2.93');
+    const v = await tc.request('GET', '/compute/v2.1/');
+    assert.equal(v.body.version.min_version, '2.1');
+  });
+
+  test('create goes to ACTIVE on a fake host, then delete removes it', async () => {
+    const r = await tc.request('POST', '/compute/v2.1/servers', {
+      token: tc.adminToken,
+      headers: MV,
+      body: { server: { name: 'vm one', flavorRef: '1', imageRef: imageId, networks: 'none', metadata: { a: 'b' } } },
+    });
+    assert.equal(r.status, 202, r.text);
+    assert.ok(r.body.server.adminPass);
+    const id = r.body.server.id;
+    const s = await waitFor(tc, id, tc.adminToken, 'ACTIVE');
+    assert.equal(s['OS-EXT-STS:power_state'], 1);
+    assert.ok(String(s['OS-EXT-SRV-ATTR:host']).startsWith('fake-host-'));
+    assert.equal(s['OS-EXT-SRV-ATTR:hostname'], 'vm-one');
+    assert.deepEqual(s['metadata'], { a: 'b' });
+    assert.equal((s['flavor'] as Record<string, unknown>)['vcpus'], 1);
+    const alloc = await tc.request('GET', `/placement/allocations/${id}`, { token: tc.adminToken });
+    assert.equal(alloc.status, 200);
+    assert.equal(Object.keys(alloc.body.allocations).length, 1);
+    const del = await tc.request('DELETE', `/compute/v2.1/servers/${id}`, { token: tc.adminToken });
+    assert.equal(del.status, 204);
+    await waitFor(tc, id, tc.adminToken, 'DELETED');
+    const gone = await tc.request('GET', `/placement/allocations/${id}`, { token: tc.adminToken });
+    assert.deepEqual(gone.body.allocations, {});
+  });
+
+  test('list, detail, filters and pagination', async () => {
+    const ids: string[] = [];
+    for (const name of ['alpha-1', 'alpha-2', 'beta-1']) {
+      const r = await tc.request('POST', '/compute/v2.1/servers', {
+        token: tc.adminToken,
+        body: { server: { name, flavorRef: '1', imageRef: imageId } },
+      });
+      assert.equal(r.status, 202, r.text);
+      ids.push(r.body.server.id);
+    }
+    for (const id of ids) await waitFor(tc, id, tc.adminToken, 'ACTIVE');
+    const byName = await tc.request('GET', '/compute/v2.1/servers?name=alpha', { token: tc.adminToken });
+    assert.deepEqual(byName.body.servers.map((s: { name: string }) => s.name).sort(), ['alpha-1', 'alpha-2']);
+    const page = await tc.request('GET', '/compute/v2.1/servers/detail?limit=2', { token: tc.adminToken });
+    assert.equal(page.body.servers.length, 2);
+    assert.match(page.body.servers_links[0].href, /marker=/);
+    const rest = await tc.request('GET', `/compute/v2.1/servers/detail?limit=2&marker=${page.body.servers[1].id}`, { token: tc.adminToken });
+    assert.equal(rest.body.servers.length, 1);
+    const neg = await tc.request('GET', '/compute/v2.1/servers?limit=-1', { token: tc.adminToken });
+    assert.equal(neg.status, 400);
+    const future = await tc.request('GET', '/compute/v2.1/servers?changes-since=2099-01-01T00:00:00Z', { token: tc.adminToken });
+    assert.deepEqual(future.body.servers, []);
+    const bad = await tc.request('GET', '/compute/v2.1/servers?changes-since=nope', { token: tc.adminToken });
+    assert.equal(bad.status, 400);
+    const status = await tc.request('GET', '/compute/v2.1/servers?status=ACTIVE&flavor=1', { token: tc.adminToken });
+    assert.ok(status.body.servers.length >= 3);
+    for (const id of ids) await tc.request('DELETE', `/compute/v2.1/servers/${id}`, { token: tc.adminToken });
+    for (const id of ids) await waitFor(tc, id, tc.adminToken, 'DELETED');
+  });
+
+  test('bad input: unknown flavor and image are 400, unknown server 404, other project 404', async () => {
+    const f = await tc.request('POST', '/compute/v2.1/servers', {
+      token: tc.adminToken,
+      body: { server: { name: 'x', flavorRef: '999', imageRef: imageId } },
+    });
+    assert.equal(f.status, 400);
+    assert.match(f.body.badRequest.message, /Flavor 999 could not be found/);
+    const i = await tc.request('POST', '/compute/v2.1/servers', {
+      token: tc.adminToken,
+      body: { server: { name: 'x', flavorRef: '1', imageRef: '6b0d3e2a-7c43-4a5d-9a0e-1c5e1e0d2f11' } },
+    });
+    assert.equal(i.status, 400);
+    const n = await tc.request('GET', '/compute/v2.1/servers/6b0d3e2a-7c43-4a5d-9a0e-1c5e1e0d2f11', { token: tc.adminToken });
+    assert.equal(n.status, 404);
+    assert.ok(n.body.itemNotFound);
+    const mv = await tc.request('GET', '/compute/v2.1/servers', { token: tc.adminToken, headers: { 'openstack-api-version': 'compute 3.0' } });
+    assert.equal(mv.status, 406);
+    const small = await uploadImage(tc, { min_ram: 4096 });
+    const s = await tc.request('POST', '/compute/v2.1/servers', {
+      token: tc.adminToken,
+      body: { server: { name: 'x', flavorRef: '1', imageRef: small } },
+    });
+    assert.equal(s.status, 400);
+    assert.match(s.body.badRequest.message, /memory is too small/);
+    const user = await tc.makeUser();
+    const mine = await tc.request('POST', '/compute/v2.1/servers', {
+      token: user.token,
+      body: { server: { name: 'theirs', flavorRef: '1', imageRef: imageId } },
+    });
+    assert.equal(mine.status, 202, mine.text);
+    const other = await tc.makeUser();
+    const peek = await tc.request('GET', `/compute/v2.1/servers/${mine.body.server.id}`, { token: other.token });
+    assert.equal(peek.status, 404);
+    await waitFor(tc, mine.body.server.id, user.token, 'ACTIVE');
+    await tc.request('DELETE', `/compute/v2.1/servers/${mine.body.server.id}`, { token: user.token });
+  });
+
+  test('50 concurrent creates racing for the last 5 instances of quota yield exactly 5', async () => {
+    const user = await tc.makeUser();
+    const set = await tc.request('PUT', `/compute/v2.1/os-quota-sets/${user.projectId}`, {
+      token: tc.adminToken,
+      body: { quota_set: { instances: 5 } },
+    });
+    assert.equal(set.status, 200, set.text);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        tc.request('POST', '/compute/v2.1/servers', {
+          token: user.token,
+          body: { server: { name: `race-${i}`, flavorRef: '42', imageRef: imageId } },
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 202);
+    const refused = results.filter((r) => r.status === 403);
+    assert.equal(ok.length, 5);
+    assert.equal(refused.length, 45);
+    assert.match(refused[0]!.body.forbidden.message, /Quota exceeded for instances/);
+    for (const r of ok) await waitFor(tc, r.body.server.id, user.token, 'ACTIVE');
+    for (const r of ok) await tc.request('DELETE', `/compute/v2.1/servers/${r.body.server.id}`, { token: user.token });
+  });
+});

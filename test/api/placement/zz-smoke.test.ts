@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, it } from 'node:test';
+import { startTestCloud, type TestCloud } from '../../support/cloud.ts';
+import { placement, makeProvider, claim } from './helpers.ts';
+let tc: TestCloud;
+before(async () => { tc = await startTestCloud(); });
+after(async () => { await tc.close(); });
+it('smoke', async () => {
+  const pl = placement(tc);
+  let r = await tc.request('GET', '/placement');
+  console.log(r.status, r.text, r.headers);
+  const rp = await makeProvider(pl, { inventory: { VCPU: { total: 4 }, MEMORY_MB: { total: 2048 } } });
+  r = await pl('GET', `/resource_providers/${rp}`); console.log(r.status, r.text);
+  r = await pl('GET', `/allocation_candidates?resources=VCPU:1,MEMORY_MB:512`); console.log(r.status, r.text);
+  r = await claim(pl, randomUUID(), { [rp]: { VCPU: 4 } }); console.log(r.status, r.text);
+  r = await claim(pl, randomUUID(), { [rp]: { VCPU: 1 } }); console.log(r.status, r.text);
+  r = await pl('GET', `/resource_providers/${rp}/usages`); console.log(r.status, r.text);
+  r = await pl('GET', `/usages?project_id=p1`); console.log(r.status, r.text);
+  r = await pl('GET', `/traits?name=startswith:MISC`); console.log(r.status, r.text);
+  r = await pl('PATCH', `/traits`); console.log(r.status, r.text, r.headers['allow']);
+  r = await pl('GET', `/resource_providers`, { mv: '1.40' }); console.log(r.status, r.text);
+});
