@@ -336,12 +336,34 @@ async function discoverComputeRefs(
     if (flavors[0]) refs.flavorRefAlt = (flavors[1] ?? flavors[0]).id;
   }
   if (image) {
-    const res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
-    const images = (res?.body as { images?: { id: string }[] })?.images ?? [];
+    let res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
+    let images = (res?.body as { images?: { id: string }[] })?.images ?? [];
+    if (images.length === 0 && compute) {
+      // Compute tests boot servers from [compute] image_ref: give the cloud one small public image.
+      await seedImage(imageBase(image), token);
+      res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
+      images = (res?.body as { images?: { id: string }[] })?.images ?? [];
+    }
     if (images[0]) refs.imageRef = images[0].id;
     if (images[0]) refs.imageRefAlt = (images[1] ?? images[0]).id;
   }
   return refs;
+}
+
+/** Creates and uploads a tiny public image (the fake driver boots anything; a real driver brings its own). */
+async function seedImage(base: string, token: string): Promise<void> {
+  const created = await fetch(`${base}/images`, {
+    method: 'POST',
+    headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'conformance-image', disk_format: 'raw', container_format: 'bare', visibility: 'public' }),
+  });
+  if (created.status !== 201) return;
+  const { id } = (await created.json()) as { id: string };
+  await fetch(`${base}/images/${id}/file`, {
+    method: 'PUT',
+    headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(1024 * 1024),
+  });
 }
 
 /** The external network and the API extensions Neutron announces. */
