@@ -79,7 +79,11 @@ export class PlacementClient {
     return maj! > 1 || min! >= 38;
   }
 
-  async #call(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<TransportResponse> {
+  async #call(
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<TransportResponse> {
     return this.#transport({
       method,
       path: `${PREFIX}${path}`,
@@ -96,7 +100,11 @@ export class PlacementClient {
   #check(res: TransportResponse, ...ok: number[]): TransportResponse {
     if (ok.includes(res.status)) return res;
     const err = res.body?.errors?.[0] as { detail?: string; code?: string } | undefined;
-    throw new ApiError(res.status, err?.code ?? 'placement.undefined_code', err?.detail ?? (res.text || `HTTP ${res.status}`));
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'placement.undefined_code',
+      err?.detail ?? (res.text || `HTTP ${res.status}`),
+    );
   }
 
   static #isConcurrent(res: TransportResponse): boolean {
@@ -144,7 +152,8 @@ export class PlacementClient {
   async setInventory(uuid: string, inventories: Record<string, InventoryInput>): Promise<number> {
     for (let i = 0; ; i++) {
       const rp = await this.getProvider(uuid);
-      if (!rp) throw new ApiError(404, 'placement.undefined_code', `No resource provider with uuid ${uuid} found`);
+      if (!rp)
+        throw new ApiError(404, 'placement.undefined_code', `No resource provider with uuid ${uuid} found`);
       const res = await this.#call('PUT', `/resource_providers/${uuid}/inventories`, {
         resource_provider_generation: rp.generation,
         inventories,
@@ -160,7 +169,8 @@ export class PlacementClient {
     }
     for (let i = 0; ; i++) {
       const rp = await this.getProvider(uuid);
-      if (!rp) throw new ApiError(404, 'placement.undefined_code', `No resource provider with uuid ${uuid} found`);
+      if (!rp)
+        throw new ApiError(404, 'placement.undefined_code', `No resource provider with uuid ${uuid} found`);
       const res = await this.#call('PUT', `/resource_providers/${uuid}/traits`, {
         traits,
         resource_provider_generation: rp.generation,
@@ -174,7 +184,8 @@ export class PlacementClient {
   async setAggregates(uuid: string, aggregates: string[]): Promise<void> {
     for (let i = 0; ; i++) {
       const rp = await this.getProvider(uuid);
-      if (!rp) throw new ApiError(404, 'placement.undefined_code', `No resource provider with uuid ${uuid} found`);
+      if (!rp)
+        throw new ApiError(404, 'placement.undefined_code', `No resource provider with uuid ${uuid} found`);
       const res = await this.#call('PUT', `/resource_providers/${uuid}/aggregates`, {
         aggregates,
         resource_provider_generation: rp.generation,
@@ -185,9 +196,10 @@ export class PlacementClient {
     }
   }
 
-  async getAllocationCandidates(
-    q: CandidateQuery,
-  ): Promise<{ allocationRequests: AllocationRequest[]; providerSummaries: Record<string, ProviderSummary> }> {
+  async getAllocationCandidates(q: CandidateQuery): Promise<{
+    allocationRequests: AllocationRequest[];
+    providerSummaries: Record<string, ProviderSummary>;
+  }> {
     const params = new URLSearchParams();
     params.set(
       'resources',
@@ -198,11 +210,15 @@ export class PlacementClient {
     );
     const traits = [...(q.required ?? []), ...(q.forbidden ?? []).map((t) => `!${t}`)];
     if (traits.length) params.set('required', traits.join(','));
-    for (const any of q.memberOf ?? []) params.append('member_of', any.length > 1 ? `in:${any.join(',')}` : any[0]!);
+    for (const any of q.memberOf ?? [])
+      params.append('member_of', any.length > 1 ? `in:${any.join(',')}` : any[0]!);
     if (q.inTree) params.set('in_tree', q.inTree);
     if (q.limit) params.set('limit', String(q.limit));
     const res = this.#check(await this.#call('GET', `/allocation_candidates?${params.toString()}`), 200);
-    return { allocationRequests: res.body.allocation_requests, providerSummaries: res.body.provider_summaries };
+    return {
+      allocationRequests: res.body.allocation_requests,
+      providerSummaries: res.body.provider_summaries,
+    };
   }
 
   /** Writes the consumer's allocations: true on success, false when capacity or a generation lost a race. */
@@ -221,7 +237,8 @@ export class PlacementClient {
   }
 
   async getAllocations(consumerUuid: string): Promise<ConsumerAllocations> {
-    return this.#check(await this.#call('GET', `/allocations/${consumerUuid}`), 200).body as ConsumerAllocations;
+    return this.#check(await this.#call('GET', `/allocations/${consumerUuid}`), 200)
+      .body as ConsumerAllocations;
   }
 
   /** Removes the consumer's allocations; none is fine. */

@@ -123,7 +123,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
     });
     if (bootstrap.created) log.info('identity bootstrapped');
     const image = await createImageService({ database, feed, config: config.image, clock, ids, log });
-    const placement = await createPlacementService({ database, feed, clock, ids, log });
+    const placement = await createPlacementService({ database, feed, clock, ids, log, config: config.placement });
     let appRef: FastifyInstance | undefined;
     const transport = inProcessTransport(() => appRef);
     const serviceToken = serviceTokenSource(identity, clock);

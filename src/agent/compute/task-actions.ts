@@ -98,11 +98,12 @@ const ACTIONS: ReadonlyMap<string, TaskAction> = new Map<string, TaskAction>([
   ['suspending', ({ driver, server }) => driver.suspend(server.id)],
   ['resuming', ({ driver, server }) => driver.resume(server.id)],
   // Resize happens in place on this host: every phase applies the flavor the control plane hands over.
-  ['resize_prep', resize],
-  ['resize_migrating', resize],
-  ['resize_migrated', resize],
-  ['resize_finish', resize],
-  ['resize_reverting', resize],
+  // A move to another host arrives there with no guest yet: it is defined there with the new flavor.
+  ['resize_prep', orRecreate(resize)],
+  ['resize_migrating', orRecreate(resize)],
+  ['resize_migrated', orRecreate(resize)],
+  ['resize_finish', orRecreate(resize)],
+  ['resize_reverting', orRecreate(resize)],
   ['resize_confirming', noop],
   ['rebuilding', orRecreate(rebuild)],
   ['rebuild_block_device_mapping', orRecreate(rebuild)],

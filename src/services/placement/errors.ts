@@ -31,12 +31,15 @@ export const PlacementErrors = {
   unsupportedMediaType: (got: string) =>
     new ApiError(415, Codes.DEFAULT, `The media type ${got} is not supported, use application/json`),
   notAcceptable: (message: string) => new ApiError(406, Codes.DEFAULT, message),
-  providerNotFound: (uuid: string) => new ApiError(404, Codes.DEFAULT, `No resource provider with uuid ${uuid} found`),
+  providerNotFound: (uuid: string) =>
+    new ApiError(404, Codes.DEFAULT, `No resource provider with uuid ${uuid} found`),
 };
 
 /** Thrown inside a write transaction when a provider's generation moved; the caller answers 409. */
 export class GenerationConflict extends Error {
-  constructor(message = 'Another thread concurrently updated the resource provider data. Please retry your update') {
+  constructor(
+    message = 'Another thread concurrently updated the resource provider data. Please retry your update',
+  ) {
     super(message);
     this.name = 'GenerationConflict';
   }

@@ -29,7 +29,12 @@ const RP = '/resource_providers/{uuid}';
 
 export const placementPolicies: readonly PolicyRule[] = Object.freeze([
   // placement/policies/base.py: each new default ORed with its deprecated rule (enforce_new_defaults=False).
-  { name: 'admin_api', checkStr: 'role:admin', description: 'Default rule for most placement APIs.', scopeTypes: S },
+  {
+    name: 'admin_api',
+    checkStr: 'role:admin',
+    description: 'Default rule for most placement APIs.',
+    scopeTypes: S,
+  },
   {
     name: 'system_admin_api',
     checkStr: `(role:admin and system_scope:all) or ${DEPRECATED_ADMIN}`,
@@ -54,9 +59,12 @@ export const placementPolicies: readonly PolicyRule[] = Object.freeze([
   rule('placement:resource_providers:aggregates:list', SYSTEM_READER, 'List resource provider aggregates.', [
     { method: 'GET', path: `${RP}/aggregates` },
   ]),
-  rule('placement:resource_providers:aggregates:update', SYSTEM_ADMIN, 'Update resource provider aggregates.', [
-    { method: 'PUT', path: `${RP}/aggregates` },
-  ]),
+  rule(
+    'placement:resource_providers:aggregates:update',
+    SYSTEM_ADMIN,
+    'Update resource provider aggregates.',
+    [{ method: 'PUT', path: `${RP}/aggregates` }],
+  ),
   // allocation.py
   rule('placement:allocations:manage', SYSTEM_ADMIN, 'Manage allocations.', [
     { method: 'POST', path: '/allocations' },
@@ -70,31 +78,50 @@ export const placementPolicies: readonly PolicyRule[] = Object.freeze([
   rule('placement:allocations:delete', SYSTEM_ADMIN, 'Delete allocations.', [
     { method: 'DELETE', path: '/allocations/{consumer_uuid}' },
   ]),
-  rule('placement:resource_providers:allocations:list', SYSTEM_READER, 'List resource provider allocations.', [
-    { method: 'GET', path: `${RP}/allocations` },
-  ]),
+  rule(
+    'placement:resource_providers:allocations:list',
+    SYSTEM_READER,
+    'List resource provider allocations.',
+    [{ method: 'GET', path: `${RP}/allocations` }],
+  ),
   // allocation_candidate.py
   rule('placement:allocation_candidates:list', SYSTEM_READER, 'List allocation candidates.', [
     { method: 'GET', path: '/allocation_candidates' },
   ]),
   // inventory.py
-  rule('placement:resource_providers:inventories:list', SYSTEM_READER, 'List resource provider inventories.', [
-    { method: 'GET', path: `${RP}/inventories` },
-  ]),
-  rule('placement:resource_providers:inventories:create', SYSTEM_ADMIN, 'Create one resource provider inventory.', [
-    { method: 'POST', path: `${RP}/inventories` },
-  ]),
+  rule(
+    'placement:resource_providers:inventories:list',
+    SYSTEM_READER,
+    'List resource provider inventories.',
+    [{ method: 'GET', path: `${RP}/inventories` }],
+  ),
+  rule(
+    'placement:resource_providers:inventories:create',
+    SYSTEM_ADMIN,
+    'Create one resource provider inventory.',
+    [{ method: 'POST', path: `${RP}/inventories` }],
+  ),
   rule('placement:resource_providers:inventories:show', SYSTEM_READER, 'Show resource provider inventory.', [
     { method: 'GET', path: `${RP}/inventories/{resource_class}` },
   ]),
-  rule('placement:resource_providers:inventories:update', SYSTEM_ADMIN, 'Update resource provider inventory.', [
-    { method: 'PUT', path: `${RP}/inventories` },
-    { method: 'PUT', path: `${RP}/inventories/{resource_class}` },
-  ]),
-  rule('placement:resource_providers:inventories:delete', SYSTEM_ADMIN, 'Delete resource provider inventory.', [
-    { method: 'DELETE', path: `${RP}/inventories` },
-    { method: 'DELETE', path: `${RP}/inventories/{resource_class}` },
-  ]),
+  rule(
+    'placement:resource_providers:inventories:update',
+    SYSTEM_ADMIN,
+    'Update resource provider inventory.',
+    [
+      { method: 'PUT', path: `${RP}/inventories` },
+      { method: 'PUT', path: `${RP}/inventories/{resource_class}` },
+    ],
+  ),
+  rule(
+    'placement:resource_providers:inventories:delete',
+    SYSTEM_ADMIN,
+    'Delete resource provider inventory.',
+    [
+      { method: 'DELETE', path: `${RP}/inventories` },
+      { method: 'DELETE', path: `${RP}/inventories/{resource_class}` },
+    ],
+  ),
   // reshaper.py
   rule('placement:reshaper:reshape', SYSTEM_ADMIN, 'Reshape Inventory and Allocations.', [
     { method: 'POST', path: '/reshaper' },
@@ -135,7 +162,9 @@ export const placementPolicies: readonly PolicyRule[] = Object.freeze([
   rule('placement:traits:list', SYSTEM_READER, 'List traits.', [{ method: 'GET', path: '/traits' }]),
   rule('placement:traits:show', SYSTEM_READER, 'Show trait.', [{ method: 'GET', path: '/traits/{name}' }]),
   rule('placement:traits:update', SYSTEM_ADMIN, 'Update trait.', [{ method: 'PUT', path: '/traits/{name}' }]),
-  rule('placement:traits:delete', SYSTEM_ADMIN, 'Delete trait.', [{ method: 'DELETE', path: '/traits/{name}' }]),
+  rule('placement:traits:delete', SYSTEM_ADMIN, 'Delete trait.', [
+    { method: 'DELETE', path: '/traits/{name}' },
+  ]),
   rule('placement:resource_providers:traits:list', SYSTEM_READER, 'List resource provider traits.', [
     { method: 'GET', path: `${RP}/traits` },
   ]),

@@ -14,7 +14,10 @@ import { placementMicroversions } from './domain/versions.ts';
 import { placementPolicies } from './policy.ts';
 import { placementMigrations } from './store/migrations/0001-initial.ts';
 
-export const placementMigrationSet: ServiceMigrations = { service: 'placement', migrations: placementMigrations };
+export const placementMigrationSet: ServiceMigrations = {
+  service: 'placement',
+  migrations: placementMigrations,
+};
 
 export interface PlacementServiceDeps {
   database: Database;

@@ -25,7 +25,8 @@ async function uploadImage(t: TestCloud, body: Record<string, unknown> = {}): Pr
 
 export async function waitFor(t: TestCloud, id: string, token: string, status: string): Promise<Record<string, unknown>> {
   let last: Record<string, unknown> = {};
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
     await t.cloud.settle();
     const r = await t.request('GET', `/compute/v2.1/servers/${id}`, { token, headers: MV });
     if (r.status === 404 && status === 'DELETED') return {};

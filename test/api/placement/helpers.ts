@@ -4,9 +4,11 @@ import type { TestCloud, TestResponse } from '../../support/cloud.ts';
 
 export const LATEST = '1.39';
 
-export interface Pl {
-  (method: string, path: string, opts?: { body?: unknown; mv?: string; token?: string; raw?: string; headers?: Record<string, string> }): Promise<TestResponse>;
-}
+export type Pl = (
+  method: string,
+  path: string,
+  opts?: { body?: unknown; mv?: string; token?: string; raw?: string; headers?: Record<string, string> },
+) => Promise<TestResponse>;
 
 /** A request function against /placement with a default microversion. */
 export function placement(tc: TestCloud, defaultMv = LATEST): Pl {
@@ -22,7 +24,12 @@ export function placement(tc: TestCloud, defaultMv = LATEST): Pl {
 /** Creates a provider (optionally with inventory) and returns its uuid. */
 export async function makeProvider(
   pl: Pl,
-  opts: { name?: string; parent?: string; inventory?: Record<string, Record<string, number>>; uuid?: string } = {},
+  opts: {
+    name?: string;
+    parent?: string;
+    inventory?: Record<string, Record<string, number>>;
+    uuid?: string;
+  } = {},
 ): Promise<string> {
   const uuid = opts.uuid ?? randomUUID();
   const body: Record<string, unknown> = { uuid, name: opts.name ?? `rp-${uuid}` };
@@ -38,7 +45,11 @@ export async function generationOf(pl: Pl, uuid: string): Promise<number> {
   return res.body.generation as number;
 }
 
-export async function setInventory(pl: Pl, uuid: string, inventories: Record<string, Record<string, number>>) {
+export async function setInventory(
+  pl: Pl,
+  uuid: string,
+  inventories: Record<string, Record<string, number>>,
+) {
   const res = await pl('PUT', `/resource_providers/${uuid}/inventories`, {
     body: { resource_provider_generation: await generationOf(pl, uuid), inventories },
   });

@@ -142,10 +142,14 @@ describe('nested providers', () => {
     });
     assert.equal(early.status, 400);
     assert.match(errorDetail(early), /re-parenting a provider is not currently allowed/);
-    const loop = await pl('PUT', `/resource_providers/${child}`, { body: { name, parent_provider_uuid: grandchild } });
+    const loop = await pl('PUT', `/resource_providers/${child}`, {
+      body: { name, parent_provider_uuid: grandchild },
+    });
     assert.equal(loop.status, 400);
     assert.match(errorDetail(loop), /creating loop in the provider tree is not allowed/);
-    const moved = await pl('PUT', `/resource_providers/${child}`, { body: { name, parent_provider_uuid: other } });
+    const moved = await pl('PUT', `/resource_providers/${child}`, {
+      body: { name, parent_provider_uuid: other },
+    });
     assert.equal(moved.status, 200);
     assert.equal(moved.body.root_provider_uuid, other);
     // The subtree follows its new root.
@@ -220,7 +224,10 @@ describe('list filters', () => {
     assert.match(errorDetail(forbiddenEarly), /Forbidden member_of parameters are not supported/);
     const unknownRc = await pl('GET', '/resource_providers?resources=NOPE:1');
     assert.equal(unknownRc.status, 400);
-    assert.equal(errorDetail(unknownRc), 'Invalid resource class in resources parameter: No such resource class NOPE.');
+    assert.equal(
+      errorDetail(unknownRc),
+      'Invalid resource class in resources parameter: No such resource class NOPE.',
+    );
     const unknownTrait = await pl('GET', '/resource_providers?required=CUSTOM_NOPE');
     assert.equal(unknownTrait.status, 400);
     assert.match(errorDetail(unknownTrait), /No such trait\(s\): CUSTOM_NOPE/);

@@ -7,48 +7,16 @@ import { aggregateZone } from '../domain/zones.ts';
 import type { AggregateRow } from '../store/tables.ts';
 import { parseJson } from './common.ts';
 import { V } from './flavors.ts';
-import { intId, naive, validateSchema } from './resource-common.ts';
-
-const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^(?![\\s])[^\\x00-\\x1f\\x7f]*(?<![\\s])$' };
-const AZ = { oneOf: [{ type: 'string', minLength: 1, maxLength: 255, pattern: '^(?![\\s])[^:\\x00-\\x1f\\x7f]*(?<![\\s])$' }, { type: 'null' }] };
-const wrap = (key: string, inner: Record<string, unknown>) => ({
-  type: 'object',
-  properties: { [key]: inner },
-  required: [key],
-  additionalProperties: false,
-});
-const CREATE = wrap('aggregate', {
-  type: 'object',
-  properties: { name: NAME, availability_zone: AZ },
-  required: ['name'],
-  additionalProperties: false,
-});
-const UPDATE = wrap('aggregate', {
-  type: 'object',
-  properties: { name: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' }, availability_zone: AZ },
-  additionalProperties: false,
-  anyOf: [{ required: ['name'] }, { required: ['availability_zone'] }],
-});
-const HOST = { type: 'object', properties: { host: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' } }, required: ['host'], additionalProperties: false };
-const SET_METADATA = wrap('set_metadata', {
-  type: 'object',
-  properties: {
-    metadata: {
-      type: 'object',
-      patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: ['string', 'null'], maxLength: 255 } },
-      additionalProperties: false,
-    },
-  },
-  required: ['metadata'],
-  additionalProperties: false,
-});
+import { intId, naive, validateBody } from './resource-common.ts';
+import {
+  aggregateAddHost,
+  aggregateCreate,
+  aggregateRemoveHost,
+  aggregateSetMetadata,
+  aggregateUpdate,
+} from './schemas/aggregates.schema.ts';
 
 type Meta = Record<string, string>;
-
-interface PlacementAggregates {
-  getAggregates?(rp: string): Promise<string[] | { aggregates: string[] }>;
-  setAggregates(rp: string, aggregates: string[]): Promise<unknown>;
-}
 
 async function view(cx: ComputeContext | ComputeTrx, ctx: RouteContext, row: AggregateRow, full = true) {
   const db = 'db' in cx ? cx.db : cx;
@@ -149,7 +117,7 @@ function nameExists(name: string): ApiError {
 }
 
 async function create(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(CREATE, ctx.body);
+  validateBody(ctx, aggregateCreate);
   ctx.authorize('os_compute_api:os-aggregates:create', {});
   const v = (ctx.body as { aggregate: { name: string; availability_zone?: string | null } }).aggregate;
   const name = v.name.trim();
@@ -173,7 +141,7 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function update(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(UPDATE, ctx.body);
+  validateBody(ctx, aggregateUpdate);
   ctx.authorize('os_compute_api:os-aggregates:update', {});
   const v = (ctx.body as { aggregate: { name?: string; availability_zone?: string | null } }).aggregate;
   const row = await cx.write(async (trx, record) => {
@@ -219,26 +187,20 @@ async function remove(cx: ComputeContext, ctx: RouteContext) {
 async function mirror(cx: ComputeContext, host: string, aggUuid: string, add: boolean): Promise<void> {
   const node = await cx.db.selectFrom('compute_hosts').select('node_uuid').where('host', '=', host).executeTakeFirst();
   if (!node) return;
-  const placement = cx.placement as unknown as PlacementAggregates;
-  let current: string[];
-  if (typeof placement.getAggregates === 'function') {
-    const got = await placement.getAggregates(node.node_uuid);
-    current = Array.isArray(got) ? got : got.aggregates;
-  } else {
-    const rows = await cx.db
-      .selectFrom('compute_aggregate_hosts')
-      .innerJoin('compute_aggregates', 'compute_aggregates.id', 'compute_aggregate_hosts.aggregate_id')
-      .select('compute_aggregates.uuid')
-      .where('compute_aggregate_hosts.host', '=', host)
-      .execute();
-    current = rows.map((r) => r.uuid);
-  }
+  // Placement's aggregates of the provider are this host's aggregates (the one at hand included).
+  const rows = await cx.db
+    .selectFrom('compute_aggregate_hosts')
+    .innerJoin('compute_aggregates', 'compute_aggregates.id', 'compute_aggregate_hosts.aggregate_id')
+    .select('compute_aggregates.uuid')
+    .where('compute_aggregate_hosts.host', '=', host)
+    .execute();
+  const current = rows.map((r) => r.uuid);
   const next = add ? [...new Set([...current, aggUuid])] : current.filter((u) => u !== aggUuid);
-  await placement.setAggregates(node.node_uuid, next);
+  await cx.placement.setAggregates(node.node_uuid, next);
 }
 
 async function addHost(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(wrap('add_host', HOST), ctx.body);
+  validateBody(ctx, aggregateAddHost);
   ctx.authorize('os_compute_api:os-aggregates:add_host', {});
   const host = (ctx.body as { add_host: { host: string } }).add_host.host;
   const row = await cx.write(async (trx, record) => {
@@ -262,7 +224,7 @@ async function addHost(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function removeHost(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(wrap('remove_host', HOST), ctx.body);
+  validateBody(ctx, aggregateRemoveHost);
   ctx.authorize('os_compute_api:os-aggregates:remove_host', {});
   const host = (ctx.body as { remove_host: { host: string } }).remove_host.host;
   const rawId = ctx.params['id'] ?? '';
@@ -295,7 +257,7 @@ async function removeHost(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function setMetadata(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(SET_METADATA, ctx.body);
+  validateBody(ctx, aggregateSetMetadata);
   ctx.authorize('os_compute_api:os-aggregates:set_metadata', {});
   const updates = (ctx.body as { set_metadata: { metadata: Record<string, string | null> } }).set_metadata.metadata;
   const row = await cx.write(async (trx, record) => {

@@ -5,26 +5,8 @@ import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ComputeContext, ComputeDb, ComputeTrx } from '../context.ts';
 import { findFlavor, V } from './flavors.ts';
 import { flavorAccessView } from './flavors.view.ts';
-import { validateSchema } from './resource-common.ts';
-
-const TENANT = {
-  type: 'object',
-  properties: { tenant: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-_]*$' } },
-  required: ['tenant'],
-  additionalProperties: false,
-};
-const ADD = {
-  type: 'object',
-  properties: { addTenantAccess: TENANT },
-  required: ['addTenantAccess'],
-  additionalProperties: false,
-};
-const REMOVE = {
-  type: 'object',
-  properties: { removeTenantAccess: TENANT },
-  required: ['removeTenantAccess'],
-  additionalProperties: false,
-};
+import { validateBody } from './resource-common.ts';
+import { flavorAddTenantAccess, flavorRemoveTenantAccess } from './schemas/flavors.schema.ts';
 
 async function projectsOf(db: ComputeDb | ComputeTrx, flavorId: string): Promise<string[]> {
   const rows = await db
@@ -48,7 +30,7 @@ async function list(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function addAccess(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(ADD, ctx.body);
+  validateBody(ctx, flavorAddTenantAccess);
   ctx.authorize('os_compute_api:os-flavor-access:add_tenant_access', {});
   const tenant = (ctx.body as { addTenantAccess: { tenant: string } }).addTenantAccess.tenant;
   const projects = await cx.write(async (trx, record) => {
@@ -80,7 +62,7 @@ async function addAccess(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function removeAccess(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(REMOVE, ctx.body);
+  validateBody(ctx, flavorRemoveTenantAccess);
   ctx.authorize('os_compute_api:os-flavor-access:remove_tenant_access', {});
   const tenant = (ctx.body as { removeTenantAccess: { tenant: string } }).removeTenantAccess.tenant;
   const projects = await cx.write(async (trx, record) => {

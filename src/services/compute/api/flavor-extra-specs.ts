@@ -4,20 +4,8 @@ import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
 import { findFlavor, V } from './flavors.ts';
 import { extraSpecsOf } from './flavors.view.ts';
-import { validateSchema } from './resource-common.ts';
-
-const SPECS = {
-  type: 'object',
-  patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: ['string', 'number'], maxLength: 255 } },
-  additionalProperties: false,
-};
-const CREATE = {
-  type: 'object',
-  properties: { extra_specs: SPECS },
-  required: ['extra_specs'],
-  additionalProperties: false,
-};
-const UPDATE = { ...SPECS, minProperties: 1, maxProperties: 1 };
+import { validateBody } from './resource-common.ts';
+import { flavorExtraSpecsCreate, flavorExtraSpecUpdate } from './schemas/flavors.schema.ts';
 
 function own(ctx: RouteContext) {
   return { project_id: ctx.auth?.projectId ?? null, user_id: ctx.auth?.userId ?? null };
@@ -78,14 +66,14 @@ async function merge(cx: ComputeContext, ctx: RouteContext, given: Record<string
 }
 
 async function create(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(CREATE, ctx.body);
+  validateBody(ctx, flavorExtraSpecsCreate);
   ctx.authorize('os_compute_api:os-flavor-extra-specs:create', {});
   await merge(cx, ctx, (ctx.body as { extra_specs: Record<string, unknown> }).extra_specs);
   return { body: ctx.body };
 }
 
 async function update(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(UPDATE, ctx.body);
+  validateBody(ctx, flavorExtraSpecUpdate);
   ctx.authorize('os_compute_api:os-flavor-extra-specs:update', {});
   const body = ctx.body as Record<string, unknown>;
   if (!Object.hasOwn(body, ctx.params['key'] ?? '')) {

@@ -10,6 +10,7 @@ import { ComputeErrors } from '../errors.ts';
 import type { FlavorRow } from '../store/tables.ts';
 import { limitAndMarker } from './common.ts';
 import { flavorFull, flavorList, flavorViewOpts } from './flavors.view.ts';
+import { flavorCreate, flavorUpdate } from './schemas/flavors.schema.ts';
 import { isAdmin, strictBool, strictQuery, validateBody } from './resource-common.ts';
 
 export const V = '/compute/v2.1';
@@ -32,101 +33,6 @@ const SORT_KEYS: Record<string, keyof FlavorRow> = {
   vcpus: 'vcpus',
 };
 const LIST_PARAMS = ['limit', 'marker', 'is_public', 'minRam', 'minDisk', 'sort_key', 'sort_dir'];
-
-const NAME = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 255,
-  pattern: '^(?![\\s])[^\\x00-\\x1f\\x7f]*(?<![\\s])$',
-};
-const SIZE = { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1, maximum: 2147483647 };
-const SIZE0 = { ...SIZE, minimum: 0 };
-const BOOL = {
-  type: ['boolean', 'string'],
-  enum: [
-    true,
-    false,
-    'True',
-    'TRUE',
-    'true',
-    '1',
-    'ON',
-    'On',
-    'on',
-    'YES',
-    'Yes',
-    'yes',
-    'False',
-    'FALSE',
-    'false',
-    '0',
-    'OFF',
-    'Off',
-    'off',
-    'NO',
-    'No',
-    'no',
-  ],
-};
-const DESCRIPTION = {
-  type: ['string', 'null'],
-  minLength: 0,
-  maxLength: 65535,
-  pattern: '^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$',
-};
-function createSchema(withDescription: boolean): Record<string, unknown> {
-  const props: Record<string, unknown> = {
-    name: NAME,
-    id: {
-      type: ['string', 'number', 'null'],
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^(?! )[a-zA-Z0-9. _-]+(?<! )$',
-    },
-    ram: SIZE,
-    vcpus: SIZE,
-    disk: SIZE0,
-    'OS-FLV-EXT-DATA:ephemeral': SIZE0,
-    swap: SIZE0,
-    rxtx_factor: {
-      type: ['number', 'string'],
-      pattern: '^[0-9]+(\\.[0-9]+)?$',
-      exclusiveMinimum: 0,
-      maximum: 3.40282e38,
-    },
-    'os-flavor-access:is_public': BOOL,
-  };
-  if (withDescription) props['description'] = DESCRIPTION;
-  return {
-    type: 'object',
-    properties: {
-      flavor: {
-        type: 'object',
-        properties: props,
-        required: ['name', 'ram', 'vcpus', 'disk'],
-        additionalProperties: false,
-      },
-    },
-    required: ['flavor'],
-    additionalProperties: false,
-  };
-}
-const CREATE = { '2.1': createSchema(false), '2.55': createSchema(true) };
-const UPDATE = {
-  '2.55': {
-    type: 'object',
-    properties: {
-      flavor: {
-        type: 'object',
-        properties: { description: DESCRIPTION },
-        required: ['description'],
-        additionalProperties: false,
-      },
-    },
-    required: ['flavor'],
-    additionalProperties: false,
-  },
-};
 
 /** Nova's flavor lookup: an admin finds any flavor, anyone else public ones and those shared with its project. */
 export async function findFlavor(
@@ -251,7 +157,7 @@ function toInt(value: unknown, name: string, min: number): number {
 }
 
 async function create(cx: ComputeContext, ctx: RouteContext) {
-  validateBody(ctx, CREATE);
+  validateBody(ctx, flavorCreate);
   ctx.authorize('os_compute_api:os-flavor-manage:create', {});
   const v = (ctx.body as { flavor: Record<string, unknown> }).flavor;
   const name = String(v['name']).trim();
@@ -303,7 +209,7 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
 
 async function update(cx: ComputeContext, ctx: RouteContext) {
   if (!ctx.mv!.atLeast('2.55')) throw new ApiError(404, 'NotFound', 'The resource could not be found.');
-  validateBody(ctx, UPDATE);
+  validateBody(ctx, flavorUpdate);
   ctx.authorize('os_compute_api:os-flavor-manage:update', {});
   const id = ctx.params['flavor_id'] ?? '';
   const description = (ctx.body as { flavor: { description: string | null } }).flavor.description;

@@ -11,27 +11,7 @@ import type { KeypairRow } from '../store/tables.ts';
 import { limitAndMarker, nextLinks } from './common.ts';
 import { V } from './flavors.ts';
 import { naive, strictQuery, validateBody } from './resource-common.ts';
-
-const NAME_20 = { type: 'string', minLength: 1, maxLength: 255, pattern: '^(?! )[a-zA-Z0-9_\\- ]*(?<! )$' };
-const NAME_292 = { type: 'string', minLength: 1, maxLength: 255, pattern: '^(?! )[a-zA-Z0-9@._\\- ]*(?<! )$' };
-function schema(props: Record<string, unknown>, required: string[]): Record<string, unknown> {
-  return {
-    type: 'object',
-    properties: { keypair: { type: 'object', properties: props, required, additionalProperties: false } },
-    required: ['keypair'],
-    additionalProperties: false,
-  };
-}
-const TYPE = { type: 'string', enum: ['ssh', 'x509'] };
-const CREATE = {
-  '2.1': schema({ name: NAME_20, public_key: { type: 'string' } }, ['name']),
-  '2.2': schema({ name: NAME_20, type: TYPE, public_key: { type: 'string' } }, ['name']),
-  '2.10': schema({ name: NAME_20, type: TYPE, public_key: { type: 'string' }, user_id: { type: 'string' } }, ['name']),
-  '2.92': schema({ name: NAME_292, type: TYPE, public_key: { type: 'string' }, user_id: { type: 'string' } }, [
-    'name',
-    'public_key',
-  ]),
-};
+import { keypairCreate } from './schemas/keypairs.schema.ts';
 
 /** The user a request acts for: ?user_id= from 2.10 (policy decides who may name another user). */
 function targetUser(ctx: RouteContext): string {
@@ -114,7 +94,7 @@ async function show(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function create(cx: ComputeContext, ctx: RouteContext) {
-  validateBody(ctx, CREATE);
+  validateBody(ctx, keypairCreate);
   const params = (ctx.body as { keypair: Record<string, string> }).keypair;
   const name = params['name']!.trim();
   const type = params['type'] ?? 'ssh';

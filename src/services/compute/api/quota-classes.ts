@@ -6,7 +6,8 @@ import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
 import { getClassLimits, QUOTA_RESOURCES, setClassLimit } from '../store/quotas.ts';
 import { V } from './flavors.ts';
-import { validateSchema } from './resource-common.ts';
+import { validateBody } from './resource-common.ts';
+import { quotaClassSetUpdate } from './schemas/quotas.schema.ts';
 
 const NETWORK = ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules'];
 const INJECTED = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
@@ -16,20 +17,6 @@ function visible(ctx: RouteContext): string[] {
   const mv = ctx.mv!;
   const hidden = mv.atLeast('2.57') ? [...NETWORK, ...INJECTED] : mv.atLeast('2.50') ? NETWORK : GROUPS;
   return QUOTA_RESOURCES.filter((r) => !hidden.includes(r));
-}
-
-const QUOTA = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1, maximum: 0x7fffffff };
-
-function updateSchema(ctx: RouteContext): Record<string, unknown> {
-  const props: Record<string, unknown> = {};
-  // Before 2.50 the server group keys may be set though they are not shown.
-  for (const r of ctx.mv!.atLeast('2.50') ? visible(ctx) : QUOTA_RESOURCES) props[r] = QUOTA;
-  return {
-    type: 'object',
-    properties: { quota_class_set: { type: 'object', properties: props, additionalProperties: false } },
-    required: ['quota_class_set'],
-    additionalProperties: false,
-  };
 }
 
 function pick(ctx: RouteContext, values: Record<string, number>, id?: string): Record<string, unknown> {
@@ -45,7 +32,7 @@ async function show(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function update(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(updateSchema(ctx), ctx.body);
+  validateBody(ctx, quotaClassSetUpdate);
   ctx.authorize('os_compute_api:os-quota-class-sets:update', {});
   const id = ctx.params['id'] ?? '';
   if (id.length < 1 || id.length > 255) {

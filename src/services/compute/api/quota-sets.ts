@@ -3,10 +3,11 @@
 import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
-import type { ComputeContext } from '../context.ts';
+import type { ComputeContext, ComputeDb, ComputeTrx } from '../context.ts';
 import { countUsage, getDefaults, getLimits, QUOTA_RESOURCES, setLimit } from '../store/quotas.ts';
 import { V } from './flavors.ts';
-import { strictBool, strictQuery, validateSchema } from './resource-common.ts';
+import { strictBool, strictQuery, validateBody } from './resource-common.ts';
+import { quotaSetUpdate } from './schemas/quotas.schema.ts';
 
 const NETWORK = ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules'];
 const INJECTED = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
@@ -16,24 +17,6 @@ export function visibleResources(ctx: RouteContext): string[] {
   const mv = ctx.mv!;
   const hidden = mv.atLeast('2.57') ? [...NETWORK, ...INJECTED] : mv.atLeast('2.36') ? NETWORK : [];
   return QUOTA_RESOURCES.filter((r) => !hidden.includes(r));
-}
-
-const QUOTA = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1, maximum: 0x7fffffff };
-const BOOL = {
-  type: ['boolean', 'string'],
-  enum: [true, false, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'False', 'FALSE',
-    'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
-};
-function updateSchema(ctx: RouteContext): Record<string, unknown> {
-  const props: Record<string, unknown> = { force: BOOL };
-  for (const r of visibleResources(ctx)) props[r] = QUOTA;
-  if (!ctx.mv!.atLeast('2.36')) props['networks'] = QUOTA;
-  return {
-    type: 'object',
-    properties: { quota_set: { type: 'object', properties: props, additionalProperties: false } },
-    required: ['quota_set'],
-    additionalProperties: false,
-  };
 }
 
 function pick(ctx: RouteContext, values: Record<string, unknown>, id?: string): Record<string, unknown> {
@@ -47,8 +30,8 @@ function userOf(ctx: RouteContext): string | undefined {
 }
 
 /** in_use per resource for the detail view and the update check. */
-async function inUse(cx: ComputeContext, projectId: string, userId?: string): Promise<Record<string, number>> {
-  const u = await countUsage(cx.db, projectId, userId);
+async function inUse(db: ComputeDb | ComputeTrx, projectId: string, userId?: string): Promise<Record<string, number>> {
+  const u = await countUsage(db, projectId, userId);
   const out: Record<string, number> = {};
   for (const r of QUOTA_RESOURCES) out[r] = 0;
   Object.assign(out, u);
@@ -69,7 +52,7 @@ async function detail(cx: ComputeContext, ctx: RouteContext) {
   ctx.authorize('os_compute_api:os-quota-sets:detail', { project_id: id });
   const userId = userOf(ctx);
   const limits = await getLimits(cx.db, cx.config, id, userId);
-  const used = await inUse(cx, id, userId);
+  const used = await inUse(cx.db, id, userId);
   const values: Record<string, unknown> = {};
   for (const r of QUOTA_RESOURCES) values[r] = { in_use: used[r] ?? 0, limit: limits[r], reserved: 0 };
   return { body: { quota_set: pick(ctx, values, id) } };
@@ -82,7 +65,7 @@ async function defaults(cx: ComputeContext, ctx: RouteContext) {
 }
 
 async function update(cx: ComputeContext, ctx: RouteContext) {
-  validateSchema(updateSchema(ctx), ctx.body);
+  validateBody(ctx, quotaSetUpdate);
   strictQuery(ctx, ['user_id']);
   const id = ctx.params['tenant_id'] ?? '';
   ctx.authorize('os_compute_api:os-quota-sets:update', { project_id: id });
@@ -91,7 +74,7 @@ async function update(cx: ComputeContext, ctx: RouteContext) {
   if ('networks' in qs) throw new ApiError(400, 'BadRequest', 'The networks quota has been removed');
   const force = strictBool(qs['force'] ?? 'False', 'force');
   await cx.write(async (trx, record) => {
-    const used = await inUse(cx, id, userId);
+    const used = await inUse(trx, id, userId);
     const projectLimits = userId ? await getLimits(trx, cx.config, id) : undefined;
     const valid: [string, number][] = [];
     for (const [key, raw] of Object.entries(qs)) {

@@ -2,7 +2,12 @@
 import type { Route } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
+import { instanceActionRoutes } from './instance-actions.ts';
 import { resourceRoutes } from './resource-routes.ts';
+import { serverActionRoutes } from './server-actions.ts';
+import { serverMetadataRoutes } from './server-metadata.ts';
+import { serverMiscRoutes } from './server-misc.ts';
+import { serverTagRoutes } from './server-tags.ts';
 import { serverRoutes } from './servers.ts';
 import { versionRoutes } from './versions.ts';
 
@@ -13,5 +18,14 @@ export interface ComputeRouteDeps {
 }
 
 export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route[] {
-  return [...versionRoutes(), ...serverRoutes(cx, deps.hosts, deps.onDelete), ...resourceRoutes(cx)];
+  return [
+    ...versionRoutes(),
+    ...serverRoutes(cx, deps.hosts, deps.onDelete),
+    ...serverActionRoutes(cx, deps.hosts),
+    ...serverMetadataRoutes(cx),
+    ...serverTagRoutes(cx),
+    ...instanceActionRoutes(cx),
+    ...serverMiscRoutes(cx),
+    ...resourceRoutes(cx),
+  ];
 }

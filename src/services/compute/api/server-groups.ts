@@ -8,62 +8,7 @@ import type { ServerGroupRow } from '../store/tables.ts';
 import { parseJson } from './common.ts';
 import { V } from './flavors.ts';
 import { isAdmin, queryInt, strictQuery, validateBody } from './resource-common.ts';
-
-const NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: '^(?![\\s])[^\\x00-\\x1f\\x7f]*(?<![\\s])$' };
-const HARD = ['anti-affinity', 'affinity'];
-const ALL = [...HARD, 'soft-anti-affinity', 'soft-affinity'];
-function policiesSchema(allowed: string[]): Record<string, unknown> {
-  return {
-    type: 'object',
-    properties: {
-      server_group: {
-        type: 'object',
-        properties: {
-          name: NAME,
-          policies: {
-            type: 'array',
-            items: [{ type: 'string', enum: allowed }],
-            uniqueItems: true,
-            minItems: 1,
-            maxItems: 1,
-            additionalItems: false,
-          },
-        },
-        required: ['name', 'policies'],
-        additionalProperties: false,
-      },
-    },
-    required: ['server_group'],
-    additionalProperties: false,
-  };
-}
-const CREATE = {
-  '2.1': policiesSchema(HARD),
-  '2.15': policiesSchema(ALL),
-  '2.64': {
-    type: 'object',
-    properties: {
-      server_group: {
-        type: 'object',
-        properties: {
-          name: NAME,
-          policy: { type: 'string', enum: ALL },
-          rules: {
-            type: 'object',
-            properties: {
-              max_server_per_host: { type: ['integer', 'string'], pattern: '^[0-9]*$', minimum: 1, minLength: 1 },
-            },
-            additionalProperties: false,
-          },
-        },
-        required: ['name', 'policy'],
-        additionalProperties: false,
-      },
-    },
-    required: ['server_group'],
-    additionalProperties: false,
-  },
-};
+import { serverGroupCreate } from './schemas/server-groups.schema.ts';
 
 async function members(db: ComputeDb, groupIds: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
@@ -137,7 +82,7 @@ function tooMany(): ApiError {
 }
 
 async function create(cx: ComputeContext, ctx: RouteContext) {
-  validateBody(ctx, CREATE);
+  validateBody(ctx, serverGroupCreate);
   const auth = ctx.requireAuth();
   const projectId = auth.projectId ?? '';
   ctx.authorize('os_compute_api:os-server-groups:create', { project_id: projectId });

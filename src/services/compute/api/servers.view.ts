@@ -103,7 +103,7 @@ export function serverView(
     updated: isoZ(row.updated_at),
     addresses: row.vm_state === 'building' ? {} : parseJson(row.addresses, {}),
     accessIPv4: row.access_ip_v4,
-    accessIPv6: row.access_ip_v6,
+    accessIPv6: compressV6(row.access_ip_v6),
     links: resourceLinks(ctx, `servers/${row.id}`),
     'OS-DCF:diskConfig': 'MANUAL',
   };
@@ -161,4 +161,14 @@ export function serverView(
 /** The list (non-detail) entry: id, name, links. */
 export function serverSummary(ctx: RouteContext, row: ServerRow): Record<string, unknown> {
   return { id: row.id, links: resourceLinks(ctx, `servers/${row.id}`), name: row.name };
+}
+
+/** An IPv6 address in its canonical compressed form, as Nova prints it (str(netaddr.IPAddress)). */
+export function compressV6(addr: string): string {
+  if (!addr) return addr;
+  try {
+    return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+  } catch {
+    return addr;
+  }
 }

@@ -10,6 +10,7 @@ import { hostZones, INTERNAL_ZONE } from '../domain/zones.ts';
 import type { HostRow } from '../store/tables.ts';
 import { V } from './flavors.ts';
 import { intId, isUuidLike, naive, strictBool, strictQuery, validateBody } from './resource-common.ts';
+import { serviceUpdate } from './schemas/services.schema.ts';
 
 /** A service as the API renders it. */
 export interface ServiceRecord {
@@ -110,35 +111,6 @@ async function list(cx: ComputeContext, ctx: RouteContext) {
   return { body: { services: services.map((s) => detail(ctx, s, ctx.mv!.atLeast('2.11'))) } };
 }
 
-const FQDN = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
-const REASON = { type: 'string', minLength: 1, maxLength: 255 };
-const BOOL = {
-  type: ['boolean', 'string'],
-  enum: [true, false, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'False', 'FALSE',
-    'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'],
-};
-const LEGACY_UPDATE = {
-  '2.1': {
-    type: 'object',
-    properties: { host: FQDN, binary: REASON, disabled_reason: REASON },
-    required: ['host', 'binary'],
-    additionalProperties: false,
-  },
-  '2.11': {
-    type: 'object',
-    properties: { host: FQDN, binary: REASON, disabled_reason: REASON, forced_down: BOOL },
-    required: ['host', 'binary'],
-    additionalProperties: false,
-  },
-};
-const UPDATE_253 = {
-  '2.53': {
-    type: 'object',
-    properties: { status: { type: 'string', enum: ['enabled', 'disabled'] }, disabled_reason: REASON, forced_down: BOOL },
-    additionalProperties: false,
-  },
-};
-
 function onlyCompute(binary: string): ApiError {
   return new ApiError(
     400,
@@ -178,7 +150,7 @@ async function saveHost(cx: ComputeContext, row: HostRow, set: Partial<HostRow>)
 
 /** Before 2.53: PUT /os-services/{enable|disable|disable-log-reason|force-down} naming host and binary. */
 async function legacyUpdate(cx: ComputeContext, ctx: RouteContext, action: string) {
-  validateBody(ctx, LEGACY_UPDATE);
+  validateBody(ctx, serviceUpdate);
   ctx.authorize('os_compute_api:os-services:update', {});
   const actions = ['enable', 'disable', 'disable-log-reason', ...(ctx.mv!.atLeast('2.11') ? ['force-down'] : [])];
   if (!actions.includes(action)) throw new ApiError(404, 'NotFound', 'Unknown action');
@@ -221,7 +193,7 @@ async function legacyUpdate(cx: ComputeContext, ctx: RouteContext, action: strin
 async function update(cx: ComputeContext, ctx: RouteContext) {
   const id = ctx.params['service_id'] ?? '';
   if (!ctx.mv!.atLeast('2.53')) return legacyUpdate(cx, ctx, id);
-  validateBody(ctx, UPDATE_253);
+  validateBody(ctx, serviceUpdate);
   if (!isUuidLike(id)) throw new ApiError(400, 'BadRequest', `Invalid uuid ${id}`);
   ctx.authorize('os_compute_api:os-services:update', {});
   const svc = (await allServices(cx)).find((s) => s.uuid === id);

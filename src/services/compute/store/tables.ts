@@ -27,7 +27,7 @@ export interface FlavorProjectRow {
 }
 
 export interface KeypairRow {
-  id: Generated<number>;
+  id: number;
   user_id: string;
   name: string;
   type: string;
@@ -38,7 +38,7 @@ export interface KeypairRow {
 
 /** A compute host: Nova's nova-compute service and its compute node (hypervisor) in one row. */
 export interface HostRow {
-  id: Generated<number>;
+  id: number;
   /** The service's uuid (os-services id from 2.53). */
   uuid: string;
   /** The compute node's uuid: hypervisor id from 2.53 and its resource provider uuid in placement. */
@@ -64,7 +64,7 @@ export interface HostRow {
 }
 
 export interface AggregateRow {
-  id: Generated<number>;
+  id: number;
   uuid: string;
   name: string;
   /** JSON object of metadata; the availability_zone key names the aggregate's zone. */
@@ -177,7 +177,7 @@ export interface ServerTagRow {
 }
 
 export interface InstanceActionRow {
-  id: Generated<number>;
+  id: number;
   server_id: string;
   action: string;
   request_id: string;
@@ -190,7 +190,7 @@ export interface InstanceActionRow {
 }
 
 export interface InstanceActionEventRow {
-  id: Generated<number>;
+  id: number;
   action_id: number;
   event: string;
   start_time: string;
@@ -203,7 +203,7 @@ export interface InstanceActionEventRow {
 }
 
 export interface MigrationRow {
-  id: Generated<number>;
+  id: number;
   uuid: string;
   server_id: string;
   project_id: string;
@@ -223,7 +223,7 @@ export interface MigrationRow {
 }
 
 export interface BlockDeviceMappingRow {
-  id: Generated<number>;
+  id: number;
   server_id: string;
   boot_index: number | null;
   source_type: string;
@@ -242,12 +242,15 @@ export interface BlockDeviceMappingRow {
   created_at: string;
 }
 
+/** A row type whose serial id the database generates on insert. */
+type Serial<R extends { id: number }> = Omit<R, 'id'> & { id: Generated<number> };
+
 export interface ComputeTables {
   compute_flavors: FlavorRow;
   compute_flavor_projects: FlavorProjectRow;
-  compute_keypairs: KeypairRow;
-  compute_hosts: HostRow;
-  compute_aggregates: AggregateRow;
+  compute_keypairs: Serial<KeypairRow>;
+  compute_hosts: Serial<HostRow>;
+  compute_aggregates: Serial<AggregateRow>;
   compute_aggregate_hosts: AggregateHostRow;
   compute_server_groups: ServerGroupRow;
   compute_server_group_members: ServerGroupMemberRow;
@@ -256,10 +259,10 @@ export interface ComputeTables {
   compute_servers: ServerRow;
   compute_server_metadata: ServerMetadataRow;
   compute_server_tags: ServerTagRow;
-  compute_instance_actions: InstanceActionRow;
-  compute_instance_action_events: InstanceActionEventRow;
-  compute_migrations: MigrationRow;
-  compute_block_device_mappings: BlockDeviceMappingRow;
+  compute_instance_actions: Serial<InstanceActionRow>;
+  compute_instance_action_events: Serial<InstanceActionEventRow>;
+  compute_migrations: Serial<MigrationRow>;
+  compute_block_device_mappings: Serial<BlockDeviceMappingRow>;
 }
 
 /** A flavor as a server keeps it (Nova's instance.flavor). */

@@ -66,7 +66,8 @@ function parseRequest(ctx: RouteContext): CandidateRequest {
     const [, kind, suffix = ''] = m;
     const g = group(suffix);
     if (kind === 'resources') g.resources = parseResources(q(ctx, key)!);
-    else if (kind === 'required') g.traits = parseTraits(qAll(ctx, key), mv.atLeast('1.22'), mv.atLeast('1.39'));
+    else if (kind === 'required')
+      g.traits = parseTraits(qAll(ctx, key), mv.atLeast('1.22'), mv.atLeast('1.39'));
     else if (kind === 'member_of') {
       g.aggs = parseMemberOf(qAll(ctx, key), suffix, mv.atLeast('1.24'), mv.atLeast('1.32'));
     } else if (kind === 'in_tree') g.inTree = parseInTree(q(ctx, key)!);
@@ -87,9 +88,13 @@ function parseRequest(ctx: RouteContext): CandidateRequest {
     );
   }
   if (all.length === 0) {
-    throw bad('There must be at least one resources or resources[$S] parameter.', Codes.QUERYPARAM_MISSING_VALUE);
+    throw bad(
+      'There must be at least one resources or resources[$S] parameter.',
+      Codes.QUERYPARAM_MISSING_VALUE,
+    );
   }
-  if (!all.every((g) => Object.keys(g.resources).length)) throw bad('All request groups must specify resources.');
+  if (!all.every((g) => Object.keys(g.resources).length))
+    throw bad('All request groups must specify resources.');
   if (mv.atLeast('1.22')) {
     const conflicts: string[] = [];
     for (const g of all) {
@@ -106,7 +111,9 @@ function parseRequest(ctx: RouteContext): CandidateRequest {
     }
   }
   if (!policy && all.filter((g) => g.sameProvider).length > 1) {
-    throw bad('The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.');
+    throw bad(
+      'The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.',
+    );
   }
   const req: CandidateRequest = {
     groups: all,
@@ -116,7 +123,10 @@ function parseRequest(ctx: RouteContext): CandidateRequest {
   };
   const rootRequired = qAll(ctx, 'root_required');
   if (rootRequired.length > 1) {
-    throw bad("Query parameter 'root_required' may be specified only once.", Codes.ILLEGAL_DUPLICATE_QUERYPARAM);
+    throw bad(
+      "Query parameter 'root_required' may be specified only once.",
+      Codes.ILLEGAL_DUPLICATE_QUERYPARAM,
+    );
   }
   if (rootRequired.length === 1) {
     const f = parseTraitValue(rootRequired[0]!, true, false);

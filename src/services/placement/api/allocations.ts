@@ -50,12 +50,17 @@ async function listForConsumer(px: PlacementContext, ctx: RouteContext): Promise
     .execute();
   const allocations: Record<string, { generation: number; resources: Resources }> = {};
   for (const r of rows) {
-    const entry = (allocations[r.rp_uuid] ??= { generation: Number(r.generation), resources: {} });
+    allocations[r.rp_uuid] ??= { generation: Number(r.generation), resources: {} };
+    const entry = allocations[r.rp_uuid]!;
     entry.resources[r.resource_class] = Number(r.used);
   }
   const body: Record<string, unknown> = { allocations };
   if (rows.length && mv.atLeast('1.12')) {
-    const c = await px.db.selectFrom('placement_consumers').selectAll().where('uuid', '=', consumer).executeTakeFirst();
+    const c = await px.db
+      .selectFrom('placement_consumers')
+      .selectAll()
+      .where('uuid', '=', consumer)
+      .executeTakeFirst();
     if (c) {
       body['project_id'] = c.project_id;
       body['user_id'] = c.user_id;
@@ -83,7 +88,8 @@ async function listForProvider(px: PlacementContext, ctx: RouteContext): Promise
   const withGen = mvOf(ctx).atLeast('1.28');
   const allocations: Record<string, Record<string, unknown>> = {};
   for (const r of rows) {
-    const entry = (allocations[r.consumer_id] ??= { resources: {} });
+    allocations[r.consumer_id] ??= { resources: {} };
+    const entry = allocations[r.consumer_id]!;
     (entry['resources'] as Resources)[r.resource_class] = Number(r.used);
     if (withGen) entry['consumer_generation'] = r.generation === null ? null : Number(r.generation);
   }
@@ -165,7 +171,8 @@ async function setMany(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
   const now = px.nowIso();
   await px.write(async (trx, record) => {
     await writeAllocations(trx, writes, { checkGeneration: mv.atLeast('1.28'), now });
-    for (const w of writes) record({ kind: 'allocation', id: w.uuid, action: 'update', projectId: w.projectId });
+    for (const w of writes)
+      record({ kind: 'allocation', id: w.uuid, action: 'update', projectId: w.projectId });
   });
   return { status: 204 };
 }

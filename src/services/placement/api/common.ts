@@ -42,7 +42,8 @@ export function requireJson(ctx: RouteContext): void {
 // biome-ignore lint/suspicious/noExplicitAny: callers read the validated shape.
 export function extractJson(ctx: RouteContext, schema: Record<string, unknown>): any {
   const body = ctx.body;
-  if (body === undefined) throw PlacementErrors.badRequest('Malformed JSON: Expecting value: line 1 column 1 (char 0)');
+  if (body === undefined)
+    throw PlacementErrors.badRequest('Malformed JSON: Expecting value: line 1 column 1 (char 0)');
   try {
     validator.validate(schema, body);
   } catch (err) {
@@ -65,7 +66,11 @@ export function qAll(ctx: RouteContext, key: string): string[] {
 }
 
 /** validate_query_params() for the common case: only known keys (or keys matching `patterns`). */
-export function checkQueryKeys(ctx: RouteContext, keys: readonly string[], patterns: readonly RegExp[] = []): void {
+export function checkQueryKeys(
+  ctx: RouteContext,
+  keys: readonly string[],
+  patterns: readonly RegExp[] = [],
+): void {
   for (const k of Object.keys(ctx.query)) {
     if (keys.includes(k) || patterns.some((p) => p.test(k))) continue;
     throw PlacementErrors.badRequest(
@@ -105,20 +110,36 @@ export function providerUrl(uuid: string): string {
   return `${PREFIX}/resource_providers/${uuid}`;
 }
 
-export async function findProvider(db: PlacementDb | PlacementTrx, uuid: string): Promise<ProviderRow | undefined> {
-  const row = await db.selectFrom('placement_resource_providers').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+export async function findProvider(
+  db: PlacementDb | PlacementTrx,
+  uuid: string,
+): Promise<ProviderRow | undefined> {
+  const row = await db
+    .selectFrom('placement_resource_providers')
+    .selectAll()
+    .where('uuid', '=', uuid)
+    .executeTakeFirst();
   return row ? { ...row, generation: Number(row.generation) } : undefined;
 }
 
 /** The provider, or the 404 the containing application gives for a NotFound. */
-export async function getProvider(db: PlacementDb | PlacementTrx, uuid: string, message?: string): Promise<ProviderRow> {
+export async function getProvider(
+  db: PlacementDb | PlacementTrx,
+  uuid: string,
+  message?: string,
+): Promise<ProviderRow> {
   const row = await findProvider(db, uuid);
   if (!row) throw PlacementErrors.notFound(message ?? `No resource provider with uuid ${uuid} found`);
   return row;
 }
 
 /** Bumps a provider's generation if it is still `expected`; false when another writer got there first. */
-export async function casGeneration(trx: PlacementTrx, uuid: string, expected: number, now: string): Promise<boolean> {
+export async function casGeneration(
+  trx: PlacementTrx,
+  uuid: string,
+  expected: number,
+  now: string,
+): Promise<boolean> {
   const res = await trx
     .updateTable('placement_resource_providers')
     .set({ generation: expected + 1, updated_at: now })

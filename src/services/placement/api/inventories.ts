@@ -98,7 +98,10 @@ async function showInventory(px: PlacementContext, ctx: RouteContext): Promise<R
   const rp = await getProvider(px.db, uuid, `${msg} : ${msg}`);
   const row = (await readInventories(px.db, uuid)).find((r) => r.resource_class === rc);
   if (!row) throw PlacementErrors.notFound(`No inventory of class ${rc} for ${uuid}`);
-  return { body: serializeInventory(toInventory(row), rp.generation), headers: cacheHeaders(ctx, row.updated_at) };
+  return {
+    body: serializeInventory(toInventory(row), rp.generation),
+    headers: cacheHeaders(ctx, row.updated_at),
+  };
 }
 
 async function createInventory(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
@@ -212,7 +215,10 @@ export async function replaceInventories(
         .executeTakeFirst();
       // Placement accepts an inventory below current usage and only warns (existing allocations stay).
       if (Number(used?.used ?? 0) > capacityOf(inv)) {
-        px.log.warn({ rp: uuid, rc, used: Number(used?.used) }, 'inventory update leaves usage above capacity');
+        px.log.warn(
+          { rp: uuid, rc, used: Number(used?.used) },
+          'inventory update leaves usage above capacity',
+        );
       }
       await trx
         .updateTable('placement_inventories')
@@ -270,7 +276,10 @@ async function setInventories(px: PlacementContext, ctx: RouteContext): Promise<
   });
   const out: Record<string, unknown> = {};
   for (const [rc, inv] of Object.entries(inventories)) out[rc] = serializeInventory(inv);
-  return { body: { resource_provider_generation: generation, inventories: out }, headers: cacheHeaders(ctx, now) };
+  return {
+    body: { resource_provider_generation: generation, inventories: out },
+    headers: cacheHeaders(ctx, now),
+  };
 }
 
 async function deleteInventories(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {

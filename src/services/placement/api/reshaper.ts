@@ -8,8 +8,8 @@ import { type Inventory, toInventory } from '../domain/snapshot.ts';
 import { Codes, PlacementErrors } from '../errors.ts';
 import { unknownResourceClasses } from '../store/catalog.ts';
 import {
-  casGeneration,
   authorize,
+  casGeneration,
   extractJson,
   findProvider,
   mvOf,
@@ -28,7 +28,11 @@ async function reshape(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
   requireJson(ctx);
   authorize(ctx, 'placement:reshaper:reshape');
   const mv = mvOf(ctx);
-  const schema = mv.atLeast('1.38') ? POST_RESHAPER_1_38 : mv.atLeast('1.34') ? POST_RESHAPER_1_34 : POST_RESHAPER;
+  const schema = mv.atLeast('1.38')
+    ? POST_RESHAPER_1_38
+    : mv.atLeast('1.34')
+      ? POST_RESHAPER_1_34
+      : POST_RESHAPER;
   const data = extractJson(ctx, schema);
   const plan: { uuid: string; generation: number; inventories: Record<string, Inventory> }[] = [];
   for (const [raw, entry] of Object.entries(data.inventories as Record<string, Record<string, unknown>>)) {
@@ -51,24 +55,24 @@ async function reshape(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
       inventories[rc] = { ...DEFAULTS, ...inv } as Inventory;
     }
     const unknown = await unknownResourceClasses(px.db, Object.keys(inventories));
-    if (unknown.length) throw PlacementErrors.badRequest(`malformed reshaper data: No such resource class ${unknown[0]}.`);
+    if (unknown.length)
+      throw PlacementErrors.badRequest(`malformed reshaper data: No such resource class ${unknown[0]}.`);
     plan.push({ uuid, generation: rp.generation, inventories });
   }
-  const writes: ConsumerWrite[] = Object.entries(data.allocations as Record<string, Record<string, unknown>>).map(
-    ([uuid, e]) => ({
-      uuid: normalizeUuid(uuid),
-      projectId: e['project_id'] as string,
-      userId: e['user_id'] as string,
-      generation: e['consumer_generation'] as number | null,
-      consumerType: mv.atLeast('1.38') ? (e['consumer_type'] as string) : undefined,
-      allocations: Object.fromEntries(
-        Object.entries(e['allocations'] as Record<string, { resources: Record<string, number> }>).map(([rp, a]) => [
-          normalizeUuid(rp),
-          a.resources,
-        ]),
+  const writes: ConsumerWrite[] = Object.entries(
+    data.allocations as Record<string, Record<string, unknown>>,
+  ).map(([uuid, e]) => ({
+    uuid: normalizeUuid(uuid),
+    projectId: e['project_id'] as string,
+    userId: e['user_id'] as string,
+    generation: e['consumer_generation'] as number | null,
+    consumerType: mv.atLeast('1.38') ? (e['consumer_type'] as string) : undefined,
+    allocations: Object.fromEntries(
+      Object.entries(e['allocations'] as Record<string, { resources: Record<string, number> }>).map(
+        ([rp, a]) => [normalizeUuid(rp), a.resources],
       ),
-    }),
-  );
+    ),
+  }));
   const now = px.nowIso();
   await px.write(async (trx, record) => {
     for (const p of plan.sort((a, b) => (a.uuid < b.uuid ? -1 : 1))) {
@@ -78,7 +82,11 @@ async function reshape(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
         );
       }
       // Add and update first, keeping the classes not listed until the allocations have moved off them.
-      const rows = await trx.selectFrom('placement_inventories').selectAll().where('rp_uuid', '=', p.uuid).execute();
+      const rows = await trx
+        .selectFrom('placement_inventories')
+        .selectAll()
+        .where('rp_uuid', '=', p.uuid)
+        .execute();
       const merged: Record<string, Inventory> = { ...p.inventories };
       for (const r of rows) if (!(r.resource_class in merged)) merged[r.resource_class] = toInventory(r);
       await replaceInventories(px, trx, p.uuid, merged, now);
@@ -96,7 +104,8 @@ async function reshape(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
       }
       record({ kind: 'inventory', id: p.uuid, action: 'update' });
     }
-    for (const w of writes) record({ kind: 'allocation', id: w.uuid, action: 'update', projectId: w.projectId });
+    for (const w of writes)
+      record({ kind: 'allocation', id: w.uuid, action: 'update', projectId: w.projectId });
   });
   return { status: 204 };
 }

@@ -1,19 +1,33 @@
 // /resource_classes: the standard classes and CUSTOM_* ones — list, create, show, rename (1.2–1.6),
 // bodiless create-or-check PUT (1.7), delete (placement/handlers/resource_class.py).
-import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
+
 import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import type { PlacementContext } from '../context.ts';
 import { STANDARD_RESOURCE_CLASSES } from '../domain/standards.ts';
 import { PlacementErrors } from '../errors.ts';
 import { isStandardResourceClass } from '../store/catalog.ts';
-import { authorize, cacheHeaders, extractJson, latest, mvOf, PREFIX, requireJson, requireVersion } from './common.ts';
+import {
+  authorize,
+  cacheHeaders,
+  extractJson,
+  latest,
+  mvOf,
+  PREFIX,
+  requireJson,
+  requireVersion,
+} from './common.ts';
 import { RC_BODY } from './schemas.ts';
 
 const url = (name: string) => `${PREFIX}/resource_classes/${name}`;
 const view = (name: string) => ({ name, links: [{ rel: 'self', href: url(name) }] });
 
 async function findCustom(px: PlacementContext, name: string) {
-  return px.db.selectFrom('placement_resource_classes').selectAll().where('name', '=', name).executeTakeFirst();
+  return px.db
+    .selectFrom('placement_resource_classes')
+    .selectAll()
+    .where('name', '=', name)
+    .executeTakeFirst();
 }
 
 async function list(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
@@ -40,7 +54,10 @@ async function insert(px: PlacementContext, name: string): Promise<boolean> {
   const now = px.nowIso();
   try {
     await px.write(async (trx, record) => {
-      await trx.insertInto('placement_resource_classes').values({ name, created_at: now, updated_at: now }).execute();
+      await trx
+        .insertInto('placement_resource_classes')
+        .values({ name, created_at: now, updated_at: now })
+        .execute();
       record({ kind: 'resource_class', id: name, action: 'create' });
     });
     return true;
@@ -79,7 +96,8 @@ async function put(px: PlacementContext, ctx: RouteContext): Promise<RouteResult
   if (!isStandardResourceClass(name) && !(await findCustom(px, name))) {
     throw PlacementErrors.notFound(`No such resource class ${name}.`);
   }
-  if (isStandardResourceClass(name)) throw PlacementErrors.badRequest(`Cannot update standard resource class ${name}`);
+  if (isStandardResourceClass(name))
+    throw PlacementErrors.badRequest(`Cannot update standard resource class ${name}`);
   const now = px.nowIso();
   try {
     await px.write(async (trx, record) => {
@@ -90,8 +108,16 @@ async function put(px: PlacementContext, ctx: RouteContext): Promise<RouteResult
         .where('name', '=', name)
         .execute();
       // Our rows name their class; Placement's refer to its id, so a rename carries them along.
-      await trx.updateTable('placement_inventories').set({ resource_class: newName }).where('resource_class', '=', name).execute();
-      await trx.updateTable('placement_allocations').set({ resource_class: newName }).where('resource_class', '=', name).execute();
+      await trx
+        .updateTable('placement_inventories')
+        .set({ resource_class: newName })
+        .where('resource_class', '=', name)
+        .execute();
+      await trx
+        .updateTable('placement_allocations')
+        .set({ resource_class: newName })
+        .where('resource_class', '=', name)
+        .execute();
       record({ kind: 'resource_class', id: newName, action: 'update' });
     });
   } catch (err) {
@@ -109,7 +135,9 @@ async function remove(px: PlacementContext, ctx: RouteContext): Promise<RouteRes
     throw PlacementErrors.notFound(`No such resource class ${name}.`);
   }
   if (isStandardResourceClass(name)) {
-    throw PlacementErrors.badRequest(`Error in delete resource class: Cannot delete standard resource class ${name}.`);
+    throw PlacementErrors.badRequest(
+      `Error in delete resource class: Cannot delete standard resource class ${name}.`,
+    );
   }
   await px.write(async (trx, record) => {
     const used = await trx

@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import type { PlacementContext } from '../context.ts';
-import { fits, type SnapProvider } from '../domain/snapshot.ts';
 import {
   aggsMatch,
   parseInTree,
@@ -13,6 +12,7 @@ import {
   traitNames,
   traitsMatch,
 } from '../domain/query-params.ts';
+import { fits, type SnapProvider } from '../domain/snapshot.ts';
 import { Codes, PlacementErrors } from '../errors.ts';
 import { unknownResourceClasses, unknownTraits } from '../store/catalog.ts';
 import type { ProviderRow } from '../store/tables.ts';
@@ -112,7 +112,11 @@ async function create(px: PlacementContext, ctx: RouteContext): Promise<RouteRes
   });
   const headers: Record<string, string> = { location: providerUrl(uuid) };
   if (mv.atLeast('1.20')) {
-    return { status: 200, body: serializeProvider(ctx, row), headers: { ...headers, ...cacheHeaders(ctx, now) } };
+    return {
+      status: 200,
+      body: serializeProvider(ctx, row),
+      headers: { ...headers, ...cacheHeaders(ctx, now) },
+    };
   }
   return { status: 201, headers };
 }
@@ -214,12 +218,17 @@ async function update(px: PlacementContext, ctx: RouteContext): Promise<RouteRes
       .where('uuid', '!=', uuid)
       .executeTakeFirst();
     if (clash) {
-      throw PlacementErrors.conflict(`Conflicting resource provider ${data.name} already exists.`, Codes.DUPLICATE_NAME);
+      throw PlacementErrors.conflict(
+        `Conflicting resource provider ${data.name} already exists.`,
+        Codes.DUPLICATE_NAME,
+      );
     }
     let parent = rp.parent_uuid;
     let root = rp.root_uuid;
     if ('parent_provider_uuid' in data) {
-      const wanted: string | null = data.parent_provider_uuid ? normalizeUuid(data.parent_provider_uuid) : null;
+      const wanted: string | null = data.parent_provider_uuid
+        ? normalizeUuid(data.parent_provider_uuid)
+        : null;
       if (wanted !== null) {
         const p = await findProvider(trx, wanted);
         if (!p) throw failed('create', 'parent provider UUID does not exist.');

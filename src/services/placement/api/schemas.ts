@@ -1,6 +1,9 @@
 // Placement's request body schemas (placement/schemas/*.py) per microversion, as JSON Schema data.
 
-const UUID = { type: 'string', pattern: '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$' };
+const UUID = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$',
+};
 export const UUID_PATTERN = '^[0-9a-fA-F-]{36}$';
 export const RC_PATTERN = '^[A-Z0-9_]+$';
 export const CUSTOM_PATTERN = '^CUSTOM_[A-Z0-9_]+$';
@@ -8,7 +11,12 @@ const MAX_INT = 0x7fffffff;
 const FLOAT_MAX = 3.40282e38;
 
 const rpProps = { name: { type: 'string', maxLength: 200 }, uuid: UUID };
-export const POST_RP = { type: 'object', properties: rpProps, required: ['name'], additionalProperties: false };
+export const POST_RP = {
+  type: 'object',
+  properties: rpProps,
+  required: ['name'],
+  additionalProperties: false,
+};
 export const PUT_RP = {
   type: 'object',
   properties: { name: rpProps.name },
@@ -139,7 +147,10 @@ export const ALLOCATION_1_12 = {
   additionalProperties: false,
   required: ['allocations', 'project_id', 'user_id'],
 };
-const DELETABLE = { ...ALLOCATION_1_12, properties: { ...ALLOCATION_1_12.properties, allocations: allocDict(0) } };
+const DELETABLE = {
+  ...ALLOCATION_1_12,
+  properties: { ...ALLOCATION_1_12.properties, allocations: allocDict(0) },
+};
 const CONSUMER_GEN = { type: ['integer', 'null'] };
 export const ALLOCATION_1_28 = {
   ...DELETABLE,

@@ -1,7 +1,8 @@
 // /traits and /resource_providers/{uuid}/traits (1.6): standard and CUSTOM_* traits, and the traits of a
 // provider guarded by its generation (placement/handlers/trait.py).
-import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
+
 import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import type { PlacementContext } from '../context.ts';
 import { STANDARD_TRAITS } from '../domain/standards.ts';
 import { PlacementErrors } from '../errors.ts';
@@ -25,7 +26,13 @@ const traitUrl = (name: string) => `${PREFIX}/traits/${name}`;
 
 async function traitExists(px: PlacementContext, name: string): Promise<boolean> {
   if (isStandardTrait(name)) return true;
-  return (await px.db.selectFrom('placement_traits').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+  return (
+    (await px.db
+      .selectFrom('placement_traits')
+      .select('name')
+      .where('name', '=', name)
+      .executeTakeFirst()) !== undefined
+  );
 }
 
 async function listTraits(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
@@ -105,7 +112,11 @@ async function deleteTrait(px: PlacementContext, ctx: RouteContext): Promise<Rou
   if (!(await traitExists(px, name))) throw PlacementErrors.notFound(`No such trait(s): ${name}.`);
   if (isStandardTrait(name)) throw PlacementErrors.badRequest(`Cannot delete standard trait ${name}.`);
   await px.write(async (trx, record) => {
-    const used = await trx.selectFrom('placement_provider_traits').select('rp_uuid').where('trait', '=', name).executeTakeFirst();
+    const used = await trx
+      .selectFrom('placement_provider_traits')
+      .select('rp_uuid')
+      .where('trait', '=', name)
+      .executeTakeFirst();
     if (used) throw PlacementErrors.conflict(`The trait ${name} is in use by a resource provider.`);
     await trx.deleteFrom('placement_traits').where('name', '=', name).execute();
     record({ kind: 'trait', id: name, action: 'delete' });
@@ -114,7 +125,11 @@ async function deleteTrait(px: PlacementContext, ctx: RouteContext): Promise<Rou
 }
 
 async function providerTraits(px: PlacementContext, uuid: string): Promise<string[]> {
-  const rows = await px.db.selectFrom('placement_provider_traits').select('trait').where('rp_uuid', '=', uuid).execute();
+  const rows = await px.db
+    .selectFrom('placement_provider_traits')
+    .select('trait')
+    .where('rp_uuid', '=', uuid)
+    .execute();
   return rows.map((r) => r.trait).sort();
 }
 

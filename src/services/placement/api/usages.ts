@@ -3,7 +3,16 @@
 import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import type { PlacementContext } from '../context.ts';
 import { PlacementErrors } from '../errors.ts';
-import { authorize, cacheHeaders, checkQueryKeys, getProvider, mvOf, PREFIX, q, requireVersion } from './common.ts';
+import {
+  authorize,
+  cacheHeaders,
+  checkQueryKeys,
+  getProvider,
+  mvOf,
+  PREFIX,
+  q,
+  requireVersion,
+} from './common.ts';
 
 async function providerUsages(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
   authorize(ctx, 'placement:resource_providers:usages');
@@ -73,7 +82,10 @@ async function totalUsages(px: PlacementContext, ctx: RouteContext): Promise<Rou
       key = type;
     } else key = type;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { usage: {}, consumers: new Set() }));
+    if (!g) {
+      g = { usage: {}, consumers: new Set() };
+      groups.set(key, g);
+    }
     g.usage[r.resource_class] = (g.usage[r.resource_class] ?? 0) + Number(r.used);
     g.consumers.add(r.consumer_id);
   }
@@ -84,7 +96,11 @@ async function totalUsages(px: PlacementContext, ctx: RouteContext): Promise<Rou
 
 export function usageRoutes(px: PlacementContext): Route[] {
   return [
-    { method: 'GET', path: `${PREFIX}/resource_providers/:uuid/usages`, handler: (ctx) => providerUsages(px, ctx) },
+    {
+      method: 'GET',
+      path: `${PREFIX}/resource_providers/:uuid/usages`,
+      handler: (ctx) => providerUsages(px, ctx),
+    },
     { method: 'GET', path: `${PREFIX}/usages`, handler: (ctx) => totalUsages(px, ctx) },
   ];
 }

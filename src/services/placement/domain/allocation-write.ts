@@ -38,7 +38,11 @@ export async function writeAllocations(
   const sorted = [...writes].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
   const touched = new Set<string>();
   for (const w of sorted) {
-    const existing = await trx.selectFrom('placement_consumers').selectAll().where('uuid', '=', w.uuid).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('placement_consumers')
+      .selectAll()
+      .where('uuid', '=', w.uuid)
+      .executeTakeFirst();
     if (opts.checkGeneration) {
       if (existing && Number(existing.generation) !== w.generation) {
         throw PlacementErrors.concurrent(
@@ -46,7 +50,9 @@ export async function writeAllocations(
         );
       }
       if (!existing && w.generation !== null && w.generation !== undefined) {
-        throw PlacementErrors.concurrent(`consumer generation conflict - expected null but got ${w.generation}`);
+        throw PlacementErrors.concurrent(
+          `consumer generation conflict - expected null but got ${w.generation}`,
+        );
       }
     }
     if (!existing) {
@@ -65,7 +71,9 @@ export async function writeAllocations(
           .execute();
       } catch (err) {
         if (isUniqueViolation(err)) {
-          throw PlacementErrors.concurrent(`consumer generation conflict - expected null but got ${pyRepr(w.generation)}`);
+          throw PlacementErrors.concurrent(
+            `consumer generation conflict - expected null but got ${pyRepr(w.generation)}`,
+          );
         }
         throw err;
       }
@@ -104,7 +112,10 @@ export async function writeAllocations(
   for (const w of sorted) {
     for (const [rp, resources] of Object.entries(w.allocations)) {
       let m = wanted.get(rp);
-      if (!m) wanted.set(rp, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        wanted.set(rp, m);
+      }
       for (const [rc, n] of Object.entries(resources)) m.set(rc, (m.get(rc) ?? 0) + n);
     }
   }
@@ -177,7 +188,10 @@ export async function writeAllocations(
 
 /** Removes a consumer's allocations and the consumer; false when it had none. */
 export async function deleteConsumerAllocations(trx: PlacementTrx, consumer: string): Promise<boolean> {
-  const res = await trx.deleteFrom('placement_allocations').where('consumer_id', '=', consumer).executeTakeFirst();
+  const res = await trx
+    .deleteFrom('placement_allocations')
+    .where('consumer_id', '=', consumer)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) return false;
   await trx.deleteFrom('placement_consumers').where('uuid', '=', consumer).execute();
   return true;

@@ -1,8 +1,8 @@
 // The allocation candidate search, in memory over a snapshot: per provider tree, the providers (or sharing
 // providers anchored to the tree) that can satisfy each request group, combined across groups with the
 // group policy, re-checked for capacity with the combined amounts, plus the provider summaries.
-import { aggsMatch, type AggFilter, type TraitFilter, traitsMatch } from './query-params.ts';
-import { capacityOf, fits, type Snapshot, type SnapProvider } from './snapshot.ts';
+import { type AggFilter, aggsMatch, type TraitFilter, traitsMatch } from './query-params.ts';
+import { capacityOf, fits, type SnapProvider, type Snapshot } from './snapshot.ts';
 
 export interface RequestGroup {
   suffix: string;
@@ -102,7 +102,10 @@ export function findCandidates(snap: Snapshot, req: CandidateRequest): Candidate
       if (g.sameProvider) {
         options = eligible
           .filter((p) => traitsMatch(p.traits, g.traits) && rcs.every(([rc, n]) => fits(p, rc, n)))
-          .map((p) => ({ parts: rcs.map(([rc, n]) => [p, rc, n] as [SnapProvider, string, number]), providers: [p] }));
+          .map((p) => ({
+            parts: rcs.map(([rc, n]) => [p, rc, n] as [SnapProvider, string, number]),
+            providers: [p],
+          }));
       } else {
         const perRc = rcs.map(([rc, n]) =>
           eligible.filter((p) => fits(p, rc, n)).map((p) => [p, rc, n] as [SnapProvider, string, number]),
@@ -144,7 +147,10 @@ export function findCandidates(snap: Snapshot, req: CandidateRequest): Candidate
         for (const [p, rc, n] of o.parts) {
           byUuid.set(p.uuid, p);
           let m = allocations.get(p.uuid);
-          if (!m) allocations.set(p.uuid, (m = new Map()));
+          if (!m) {
+            m = new Map();
+            allocations.set(p.uuid, m);
+          }
           m.set(rc, (m.get(rc) ?? 0) + n);
         }
       });
@@ -164,7 +170,8 @@ export function findCandidates(snap: Snapshot, req: CandidateRequest): Candidate
       const key = [...allocations.entries()]
         .map(([u, m]) => `${u}:${[...m.entries()].sort().join(',')}`)
         .sort()
-        .join('|');
+        .join('|')
+        .concat(' ', JSON.stringify(Object.entries(mappings).sort()));
       if (seen.has(key)) continue;
       seen.add(key);
       candidates.push({ allocations, mappings });

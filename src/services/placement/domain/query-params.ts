@@ -8,13 +8,17 @@ const bad = (msg: string) => PlacementErrors.badRequest(msg);
 export function parseResources(qs: string): Record<string, number> {
   const form = '?resources=VCPU:2,MEMORY_MB:1024';
   if (qs.trim() === '') {
-    throw bad(`Badly formed resources parameter. Expected resources query string parameter in form: ${form}. Got: empty string.`);
+    throw bad(
+      `Badly formed resources parameter. Expected resources query string parameter in form: ${form}. Got: empty string.`,
+    );
   }
   const out: Record<string, number> = {};
   for (const rt of qs.split(',')) {
     const parts = rt.split(':');
     if (parts.length !== 2) {
-      throw bad(`Badly formed resources parameter. Expected resources query string parameter in form: ${form}. Got: ${rt}.`);
+      throw bad(
+        `Badly formed resources parameter. Expected resources query string parameter in form: ${form}. Got: ${rt}.`,
+      );
     }
     const [rc, amountStr] = parts as [string, string];
     if (!/^\s*[+-]?\d+\s*$/.test(amountStr)) {
@@ -41,7 +45,12 @@ export function parseTraitValue(val: string, allowForbidden: boolean, allowAny: 
         `Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: ${val}`,
       );
     }
-    const any = new Set(val.slice(3).split(',').map((s) => s.trim()));
+    const any = new Set(
+      val
+        .slice(3)
+        .split(',')
+        .map((s) => s.trim()),
+    );
     if ([...any].some((t) => t === '')) {
       throw bad(
         `Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: ${val}`,
@@ -89,7 +98,12 @@ export interface AggFilter {
 }
 
 /** All `member_of<suffix>` values: several only from 1.24, '!' forms only from 1.32. */
-export function parseMemberOf(values: string[], suffix: string, multi: boolean, allowForbidden: boolean): AggFilter {
+export function parseMemberOf(
+  values: string[],
+  suffix: string,
+  multi: boolean,
+  allowForbidden: boolean,
+): AggFilter {
   if (!multi && values.length > 1) throw bad(`Multiple member_of${suffix} parameters are not supported`);
   const out: AggFilter = { required: [], forbidden: new Set() };
   for (const value of values) {
@@ -106,7 +120,9 @@ export function parseMemberOf(values: string[], suffix: string, multi: boolean, 
     else required = [value];
     for (const u of [...required, ...forbidden]) {
       if (!isUuidLike(u)) {
-        throw bad(`Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: ${u}`);
+        throw bad(
+          `Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: ${u}`,
+        );
       }
     }
     if (required.length) out.required.push(new Set(required.map(normalizeUuid)));
@@ -123,7 +139,9 @@ export function parseMemberOf(values: string[], suffix: string, multi: boolean, 
 export function parseInTree(value: string): string {
   const v = value.trim();
   if (!isUuidLike(v)) {
-    throw bad(`Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: ${value}`);
+    throw bad(
+      `Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: ${value}`,
+    );
   }
   return normalizeUuid(v);
 }

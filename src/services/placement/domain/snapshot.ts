@@ -84,7 +84,10 @@ export async function loadSnapshot(db: Kysely<PlacementTables>): Promise<Snapsho
   const byDepth = [...providers.values()].map((p) => [depth(p), p] as const).sort((a, b) => a[0] - b[0]);
   for (const [, p] of byDepth) {
     let list = trees.get(p.root_uuid);
-    if (!list) trees.set(p.root_uuid, (list = []));
+    if (!list) {
+      list = [];
+      trees.set(p.root_uuid, list);
+    }
     list.push(p);
   }
   const sharing = [...providers.values()].filter((p) => p.traits.has('MISC_SHARES_VIA_AGGREGATE'));

@@ -23,7 +23,7 @@ export const STANDARD_RESOURCE_CLASSES: readonly string[] = Object.freeze([
   'NET_PACKET_RATE_KILOPACKET_PER_SEC',
   'NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC',
   'NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC',
-  ]);
+]);
 
 /** Standard trait names; CUSTOM_* traits are created through the API. */
 export const STANDARD_TRAITS: readonly string[] = Object.freeze([

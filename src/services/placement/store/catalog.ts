@@ -14,16 +14,26 @@ export function isStandardTrait(name: string): boolean {
 }
 
 /** The names among `names` that are not resource classes. */
-export async function unknownResourceClasses(db: PlacementDb | PlacementTrx, names: Iterable<string>): Promise<string[]> {
+export async function unknownResourceClasses(
+  db: PlacementDb | PlacementTrx,
+  names: Iterable<string>,
+): Promise<string[]> {
   const custom = [...new Set(names)].filter((n) => !STANDARD_RC_SET.has(n));
   if (custom.length === 0) return [];
-  const rows = await db.selectFrom('placement_resource_classes').select('name').where('name', 'in', custom).execute();
+  const rows = await db
+    .selectFrom('placement_resource_classes')
+    .select('name')
+    .where('name', 'in', custom)
+    .execute();
   const found = new Set(rows.map((r) => r.name));
   return custom.filter((n) => !found.has(n));
 }
 
 /** The names among `names` that are not traits. */
-export async function unknownTraits(db: PlacementDb | PlacementTrx, names: Iterable<string>): Promise<string[]> {
+export async function unknownTraits(
+  db: PlacementDb | PlacementTrx,
+  names: Iterable<string>,
+): Promise<string[]> {
   const custom = [...new Set(names)].filter((n) => !STANDARD_TRAIT_SET.has(n));
   if (custom.length === 0) return [];
   const rows = await db.selectFrom('placement_traits').select('name').where('name', 'in', custom).execute();
