@@ -15,14 +15,20 @@ before(async () => {
   admin = tc.adminToken;
   member = await tc.makeUser();
   const res = await nova(tc, 'GET', '/os-hypervisors/detail', { token: admin, mv: '2.53' });
-  hosts = res.body.hypervisors.map((h: { id: string; service: { host: string } }) => ({ host: h.service.host, node: h.id }));
+  hosts = res.body.hypervisors.map((h: { id: string; service: { host: string } }) => ({
+    host: h.service.host,
+    node: h.id,
+  }));
   assert.equal(hosts.length, 3);
 });
 after(async () => {
   await tc.close();
 });
 
-async function create(zone?: string | null, mv?: string): Promise<{ id: number; name: string; uuid?: string }> {
+async function create(
+  zone?: string | null,
+  mv?: string,
+): Promise<{ id: number; name: string; uuid?: string }> {
   const aggregate: Record<string, unknown> = { name: uniqueName('agg') };
   if (zone !== undefined) aggregate['availability_zone'] = zone;
   const res = await nova(tc, 'POST', '/os-aggregates', { token: admin, mv, body: { aggregate } });
@@ -30,7 +36,8 @@ async function create(zone?: string | null, mv?: string): Promise<{ id: number; 
   return res.body.aggregate;
 }
 
-const act = (id: number, body: unknown, token = admin) => nova(tc, 'POST', `/os-aggregates/${id}/action`, { token, body });
+const act = (id: number, body: unknown, token = admin) =>
+  nova(tc, 'POST', `/os-aggregates/${id}/action`, { token, body });
 
 async function placementAggregates(node: string): Promise<string[]> {
   const res = await tc.request('GET', `/placement/resource_providers/${node}/aggregates`, {
@@ -48,7 +55,16 @@ describe('aggregates', () => {
     assert.equal(a['availability_zone' as keyof typeof a], 'zone-a');
     const shown = await nova(tc, 'GET', `/os-aggregates/${a.id}`, { token: admin, mv: '2.41' });
     expectKeys(shown.body.aggregate, [
-      'availability_zone', 'created_at', 'deleted', 'deleted_at', 'hosts', 'id', 'metadata', 'name', 'updated_at', 'uuid',
+      'availability_zone',
+      'created_at',
+      'deleted',
+      'deleted_at',
+      'hosts',
+      'id',
+      'metadata',
+      'name',
+      'updated_at',
+      'uuid',
     ]);
     assert.deepEqual(shown.body.aggregate.metadata, { availability_zone: 'zone-a' });
     const list = await nova(tc, 'GET', '/os-aggregates', { token: admin });
@@ -67,15 +83,31 @@ describe('aggregates', () => {
       `Aggregate ${a.name} already exists.`,
     );
     expectFault(await nova(tc, 'GET', '/os-aggregates/abc', { token: admin }), 400);
-    expectFault(await nova(tc, 'GET', '/os-aggregates/99999', { token: admin }), 404, 'Aggregate 99999 could not be found.');
-    expectFault(await nova(tc, 'GET', '/os-aggregates', { token: member.token }), 403);
-    expectFault(await nova(tc, 'POST', '/os-aggregates', { token: member.token, body: { aggregate: { name: 'x' } } }), 403);
-    expectFault(await nova(tc, 'POST', '/os-aggregates', { token: admin, body: { aggregate: { name: '' } } }), 400);
     expectFault(
-      await nova(tc, 'POST', '/os-aggregates', { token: admin, body: { aggregate: { name: 'x', availability_zone: 'a:b' } } }),
+      await nova(tc, 'GET', '/os-aggregates/99999', { token: admin }),
+      404,
+      'Aggregate 99999 could not be found.',
+    );
+    expectFault(await nova(tc, 'GET', '/os-aggregates', { token: member.token }), 403);
+    expectFault(
+      await nova(tc, 'POST', '/os-aggregates', { token: member.token, body: { aggregate: { name: 'x' } } }),
+      403,
+    );
+    expectFault(
+      await nova(tc, 'POST', '/os-aggregates', { token: admin, body: { aggregate: { name: '' } } }),
       400,
     );
-    expectFault(await nova(tc, 'PUT', `/os-aggregates/${a.id}`, { token: admin, body: { aggregate: {} } }), 400);
+    expectFault(
+      await nova(tc, 'POST', '/os-aggregates', {
+        token: admin,
+        body: { aggregate: { name: 'x', availability_zone: 'a:b' } },
+      }),
+      400,
+    );
+    expectFault(
+      await nova(tc, 'PUT', `/os-aggregates/${a.id}`, { token: admin, body: { aggregate: {} } }),
+      400,
+    );
   });
 
   test('update name and zone; empty zone refused', async () => {
@@ -89,7 +121,10 @@ describe('aggregates', () => {
     assert.equal(res.body.aggregate.availability_zone, 'z2');
     assert.ok(res.body.aggregate.updated_at);
     expectFault(
-      await nova(tc, 'PUT', `/os-aggregates/${a.id}`, { token: admin, body: { aggregate: { availability_zone: null } } }),
+      await nova(tc, 'PUT', `/os-aggregates/${a.id}`, {
+        token: admin,
+        body: { aggregate: { availability_zone: null } },
+      }),
       400,
       `Cannot update aggregate ${a.id}. Reason: Aggregate ${a.name}-new does not support empty named availability zone.`,
     );
@@ -103,8 +138,16 @@ describe('aggregates', () => {
     assert.deepEqual(added.body.aggregate.hosts, [h0.host]);
     const shown = await nova(tc, 'GET', `/os-aggregates/${a.id}`, { token: admin, mv: '2.41' });
     assert.ok((await placementAggregates(h0.node)).includes(shown.body.aggregate.uuid));
-    expectFault(await act(a.id, { add_host: { host: h0.host } }), 409, `Aggregate ${a.id} already has host ${h0.host}.`);
-    expectFault(await act(a.id, { add_host: { host: 'no-such-host' } }), 404, 'Compute host no-such-host could not be found.');
+    expectFault(
+      await act(a.id, { add_host: { host: h0.host } }),
+      409,
+      `Aggregate ${a.id} already has host ${h0.host}.`,
+    );
+    expectFault(
+      await act(a.id, { add_host: { host: 'no-such-host' } }),
+      404,
+      'Compute host no-such-host could not be found.',
+    );
     expectFault(await act(a.id, { add_host: { host: h1.host } }, member.token), 403);
 
     // The same host in an aggregate of another zone: 409 on add, 400 when a zone is set to conflict.
@@ -134,7 +177,11 @@ describe('aggregates', () => {
     assert.equal(removed.status, 200);
     assert.deepEqual(removed.body.aggregate.hosts, []);
     assert.ok(!(await placementAggregates(h0.node)).includes(shown.body.aggregate.uuid));
-    expectFault(await act(a.id, { remove_host: { host: h0.host } }), 404, `Cannot remove host ${h0.host} in aggregate ${a.id}`);
+    expectFault(
+      await act(a.id, { remove_host: { host: h0.host } }),
+      404,
+      `Cannot remove host ${h0.host} in aggregate ${a.id}`,
+    );
     expectFault(await act(a.id, { bogus: {} }), 400);
   });
 
@@ -142,13 +189,19 @@ describe('aggregates', () => {
     const h2 = hosts[2]!;
     const a = await create('busy-zone');
     assert.equal((await act(a.id, { add_host: { host: h2.host } })).status, 200);
-    await insertServer(tc, { projectId: member.projectId, host: h2.host, flavor: { vcpus: 1, memory_mb: 64, root_gb: 1 } });
+    await insertServer(tc, {
+      projectId: member.projectId,
+      host: h2.host,
+      flavor: { vcpus: 1, memory_mb: 64, root_gb: 1 },
+    });
     expectFault(
       await act(a.id, { set_metadata: { metadata: { availability_zone: 'other-zone' } } }),
       400,
       `Cannot update metadata of aggregate ${a.id}. Reason: One or more hosts contain instances in this zone.`,
     );
-    const meta = await act(a.id, { set_metadata: { metadata: { ssd: 'true', availability_zone: 'busy-zone' } } });
+    const meta = await act(a.id, {
+      set_metadata: { metadata: { ssd: 'true', availability_zone: 'busy-zone' } },
+    });
     assert.equal(meta.status, 200, meta.text);
     assert.deepEqual(meta.body.aggregate.metadata, { ssd: 'true', availability_zone: 'busy-zone' });
     const cleared = await act(a.id, { set_metadata: { metadata: { ssd: null } } });
@@ -160,7 +213,11 @@ describe('availability zones', () => {
   test('users see zones of enabled hosts without hosts; admins see hosts and services', async () => {
     const list = await nova(tc, 'GET', '/os-availability-zone', { token: member.token });
     assert.equal(list.status, 200);
-    const zones = list.body.availabilityZoneInfo as { zoneName: string; zoneState: { available: boolean }; hosts: null }[];
+    const zones = list.body.availabilityZoneInfo as {
+      zoneName: string;
+      zoneState: { available: boolean };
+      hosts: null;
+    }[];
     for (const z of zones) {
       expectKeys(z, ['zoneName', 'zoneState', 'hosts']);
       assert.equal(z.hosts, null);
@@ -172,7 +229,10 @@ describe('availability zones', () => {
 
     expectFault(await nova(tc, 'GET', '/os-availability-zone/detail', { token: member.token }), 403);
     const detail = await nova(tc, 'GET', '/os-availability-zone/detail', { token: admin });
-    const info = detail.body.availabilityZoneInfo as { zoneName: string; hosts: Record<string, Record<string, unknown>> }[];
+    const info = detail.body.availabilityZoneInfo as {
+      zoneName: string;
+      hosts: Record<string, Record<string, unknown>>;
+    }[];
     const busy = info.find((z) => z.zoneName === 'busy-zone')!;
     const svc = busy.hosts[hosts[2]!.host]!['nova-compute'] as Record<string, unknown>;
     expectKeys(svc, ['available', 'active', 'updated_at']);

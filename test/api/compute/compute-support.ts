@@ -48,7 +48,14 @@ export async function insertServer(
     projectId: string;
     userId?: string;
     host?: string | null;
-    flavor?: { id?: string; name?: string; vcpus: number; memory_mb: number; root_gb: number; ephemeral_gb?: number };
+    flavor?: {
+      id?: string;
+      name?: string;
+      vcpus: number;
+      memory_mb: number;
+      root_gb: number;
+      ephemeral_gb?: number;
+    };
     launchedAt?: string | null;
     terminatedAt?: string | null;
     deleted?: boolean;

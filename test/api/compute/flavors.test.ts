@@ -2,6 +2,7 @@
 // visibility of private flavors and who may do what.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ensureDefaultFlavors } from '../../../src/services/compute/bootstrap.ts';
 import { startTestCloud, type TestCloud, type TestUser, uniqueName } from '../../support/cloud.ts';
 import { expectFault, expectKeys, nova } from './compute-support.ts';
 
@@ -33,8 +34,17 @@ async function createFlavor(body: Record<string, unknown>, mv?: string): Promise
 }
 
 const FULL_KEYS = [
-  'id', 'name', 'ram', 'disk', 'swap', 'OS-FLV-EXT-DATA:ephemeral', 'OS-FLV-DISABLED:disabled', 'vcpus',
-  'os-flavor-access:is_public', 'rxtx_factor', 'links',
+  'id',
+  'name',
+  'ram',
+  'disk',
+  'swap',
+  'OS-FLV-EXT-DATA:ephemeral',
+  'OS-FLV-DISABLED:disabled',
+  'vcpus',
+  'os-flavor-access:is_public',
+  'rxtx_factor',
+  'links',
 ];
 
 describe('default flavors and views', () => {
@@ -79,21 +89,39 @@ describe('default flavors and views', () => {
       ['5', '4'],
     );
     assert.match(res.body.flavors_links[0].href, /marker=4/);
-    res = await nova(tc, 'GET', '/flavors?sort_key=memory_mb&sort_dir=desc&limit=2&marker=4', { token: member.token });
+    res = await nova(tc, 'GET', '/flavors?sort_key=memory_mb&sort_dir=desc&limit=2&marker=4', {
+      token: member.token,
+    });
     assert.deepEqual(
       res.body.flavors.map((f: { id: string }) => f.id),
       ['3', '2'],
     );
-    expectFault(await nova(tc, 'GET', '/flavors?marker=nope', { token: member.token }), 400, 'marker [nope] not found');
-    expectFault(await nova(tc, 'GET', '/flavors?minRam=abc', { token: member.token }), 400, 'Invalid minRam filter [abc]');
+    expectFault(
+      await nova(tc, 'GET', '/flavors?marker=nope', { token: member.token }),
+      400,
+      'marker [nope] not found',
+    );
+    expectFault(
+      await nova(tc, 'GET', '/flavors?minRam=abc', { token: member.token }),
+      400,
+      'Invalid minRam filter [abc]',
+    );
     expectFault(await nova(tc, 'GET', '/flavors?sort_key=bogus', { token: member.token }), 400);
     // Unknown query parameters: ignored before 2.75, refused from it.
     assert.equal((await nova(tc, 'GET', '/flavors?foo=1', { token: member.token })).status, 200);
     expectFault(await nova(tc, 'GET', '/flavors?foo=1', { token: member.token, mv: '2.75' }), 400);
   });
 
+  test('ensureDefaultFlavors is idempotent', async () => {
+    assert.equal(await ensureDefaultFlavors(tc.cloud.compute.context), 0);
+  });
+
   test('unknown flavor: 404 with Nova message', async () => {
-    expectFault(await nova(tc, 'GET', '/flavors/nope', { token: member.token }), 404, 'Flavor nope could not be found.');
+    expectFault(
+      await nova(tc, 'GET', '/flavors/nope', { token: member.token }),
+      404,
+      'Flavor nope could not be found.',
+    );
   });
 });
 
@@ -149,7 +177,11 @@ describe('flavor-manage', () => {
     expectFault(await nova(tc, 'POST', '/flavors', { token: member.token, body }), 403);
     expectFault(await nova(tc, 'DELETE', '/flavors/1', { token: member.token }), 403);
     expectFault(
-      await nova(tc, 'PUT', '/flavors/1', { token: member.token, mv: '2.55', body: { flavor: { description: 'x' } } }),
+      await nova(tc, 'PUT', '/flavors/1', {
+        token: member.token,
+        mv: '2.55',
+        body: { flavor: { description: 'x' } },
+      }),
       403,
     );
   });
@@ -157,13 +189,31 @@ describe('flavor-manage', () => {
   test('update description (2.55) and delete (202, then 404)', async () => {
     const f = await createFlavor({});
     const id = String(f['id']);
-    expectFault(await nova(tc, 'PUT', `/flavors/${id}`, { token: admin, body: { flavor: { description: 'x' } } }), 404);
-    const up = await nova(tc, 'PUT', `/flavors/${id}`, { token: admin, mv: '2.55', body: { flavor: { description: 'new' } } });
+    expectFault(
+      await nova(tc, 'PUT', `/flavors/${id}`, { token: admin, body: { flavor: { description: 'x' } } }),
+      404,
+    );
+    const up = await nova(tc, 'PUT', `/flavors/${id}`, {
+      token: admin,
+      mv: '2.55',
+      body: { flavor: { description: 'new' } },
+    });
     assert.equal(up.status, 200, up.text);
     assert.equal(up.body.flavor.description, 'new');
-    expectFault(await nova(tc, 'PUT', '/flavors/nope', { token: admin, mv: '2.55', body: { flavor: { description: 'x' } } }), 404);
+    expectFault(
+      await nova(tc, 'PUT', '/flavors/nope', {
+        token: admin,
+        mv: '2.55',
+        body: { flavor: { description: 'x' } },
+      }),
+      404,
+    );
     assert.equal((await nova(tc, 'DELETE', `/flavors/${id}`, { token: admin })).status, 202);
-    expectFault(await nova(tc, 'DELETE', `/flavors/${id}`, { token: admin }), 404, `Flavor ${id} could not be found.`);
+    expectFault(
+      await nova(tc, 'DELETE', `/flavors/${id}`, { token: admin }),
+      404,
+      `Flavor ${id} could not be found.`,
+    );
   });
 });
 
@@ -180,7 +230,11 @@ describe('private flavors and os-flavor-access', () => {
     const all = await nova(tc, 'GET', '/flavors?is_public=None', { token: admin });
     assert.ok(all.body.flavors.some((x: { id: string }) => x.id === id));
     assert.ok(all.body.flavors.some((x: { id: string }) => x.id === '1'));
-    expectFault(await nova(tc, 'GET', '/flavors?is_public=maybe', { token: admin }), 400, 'Invalid is_public filter [maybe]');
+    expectFault(
+      await nova(tc, 'GET', '/flavors?is_public=maybe', { token: admin }),
+      400,
+      'Invalid is_public filter [maybe]',
+    );
 
     const add = await nova(tc, 'POST', `/flavors/${id}/action`, {
       token: admin,
@@ -189,7 +243,10 @@ describe('private flavors and os-flavor-access', () => {
     assert.equal(add.status, 200, add.text);
     assert.deepEqual(add.body.flavor_access, [{ flavor_id: id, tenant_id: member.projectId }]);
     expectFault(
-      await nova(tc, 'POST', `/flavors/${id}/action`, { token: admin, body: { addTenantAccess: { tenant: member.projectId } } }),
+      await nova(tc, 'POST', `/flavors/${id}/action`, {
+        token: admin,
+        body: { addTenantAccess: { tenant: member.projectId } },
+      }),
       409,
       `Flavor access already exists for flavor ${id} and project ${member.projectId} combination.`,
     );
@@ -203,7 +260,10 @@ describe('private flavors and os-flavor-access', () => {
     assert.equal(list.status, 200);
     assert.equal(list.body.flavor_access.length, 1);
     // Zed's default ORs in the legacy owner rule: a project that can see the flavor may read its list.
-    assert.equal((await nova(tc, 'GET', `/flavors/${id}/os-flavor-access`, { token: member.token })).status, 200);
+    assert.equal(
+      (await nova(tc, 'GET', `/flavors/${id}/os-flavor-access`, { token: member.token })).status,
+      200,
+    );
     expectFault(await nova(tc, 'GET', `/flavors/${id}/os-flavor-access`, { token: other.token }), 404);
 
     const rm = await nova(tc, 'POST', `/flavors/${id}/action`, {
@@ -212,25 +272,48 @@ describe('private flavors and os-flavor-access', () => {
     });
     assert.deepEqual(rm.body.flavor_access, []);
     expectFault(
-      await nova(tc, 'POST', `/flavors/${id}/action`, { token: admin, body: { removeTenantAccess: { tenant: member.projectId } } }),
+      await nova(tc, 'POST', `/flavors/${id}/action`, {
+        token: admin,
+        body: { removeTenantAccess: { tenant: member.projectId } },
+      }),
       404,
       `Flavor access not found for ${id} / ${member.projectId} combination.`,
     );
   });
 
   test('public flavors: no access list, no access to add (2.7+), members may not add', async () => {
-    expectFault(await nova(tc, 'GET', '/flavors/1/os-flavor-access', { token: admin }), 404, 'Access list not available for public flavors.');
     expectFault(
-      await nova(tc, 'POST', '/flavors/1/action', { token: admin, mv: '2.7', body: { addTenantAccess: { tenant: 'abc' } } }),
+      await nova(tc, 'GET', '/flavors/1/os-flavor-access', { token: admin }),
+      404,
+      'Access list not available for public flavors.',
+    );
+    expectFault(
+      await nova(tc, 'POST', '/flavors/1/action', {
+        token: admin,
+        mv: '2.7',
+        body: { addTenantAccess: { tenant: 'abc' } },
+      }),
       409,
       'Can not add access to a public flavor.',
     );
     expectFault(
-      await nova(tc, 'POST', '/flavors/1/action', { token: member.token, body: { addTenantAccess: { tenant: 'abc' } } }),
+      await nova(tc, 'POST', '/flavors/1/action', {
+        token: member.token,
+        body: { addTenantAccess: { tenant: 'abc' } },
+      }),
       403,
     );
-    expectFault(await nova(tc, 'POST', '/flavors/nope/action', { token: admin, body: { addTenantAccess: { tenant: 'a' } } }), 404);
-    expectFault(await nova(tc, 'POST', '/flavors/1/action', { token: admin, body: { addTenantAccess: {} } }), 400);
+    expectFault(
+      await nova(tc, 'POST', '/flavors/nope/action', {
+        token: admin,
+        body: { addTenantAccess: { tenant: 'a' } },
+      }),
+      404,
+    );
+    expectFault(
+      await nova(tc, 'POST', '/flavors/1/action', { token: admin, body: { addTenantAccess: {} } }),
+      400,
+    );
   });
 });
 
@@ -238,23 +321,44 @@ describe('os-extra_specs', () => {
   test('create, show, update, delete; members read, only admins write', async () => {
     const f = await createFlavor({});
     const base = `/flavors/${f['id']}/os-extra_specs`;
-    const created = await nova(tc, 'POST', base, { token: admin, body: { extra_specs: { 'hw:cpu_policy': 'dedicated', n: 2 } } });
+    const created = await nova(tc, 'POST', base, {
+      token: admin,
+      body: { extra_specs: { 'hw:cpu_policy': 'dedicated', n: 2 } },
+    });
     assert.equal(created.status, 200, created.text);
     assert.deepEqual(created.body, { extra_specs: { 'hw:cpu_policy': 'dedicated', n: 2 } });
     const listed = await nova(tc, 'GET', base, { token: member.token });
     assert.deepEqual(listed.body, { extra_specs: { 'hw:cpu_policy': 'dedicated', n: '2' } });
     const one = await nova(tc, 'GET', `${base}/hw:cpu_policy`, { token: reader.token });
     assert.deepEqual(one.body, { 'hw:cpu_policy': 'dedicated' });
-    expectFault(await nova(tc, 'GET', `${base}/missing`, { token: member.token }), 404, `Flavor ${f['id']} has no extra specs with key missing.`);
+    expectFault(
+      await nova(tc, 'GET', `${base}/missing`, { token: member.token }),
+      404,
+      `Flavor ${f['id']} has no extra specs with key missing.`,
+    );
     const put = await nova(tc, 'PUT', `${base}/n`, { token: admin, body: { n: '3' } });
     assert.deepEqual(put.body, { n: '3' });
-    expectFault(await nova(tc, 'PUT', `${base}/n`, { token: admin, body: { m: '3' } }), 400, 'Request body and URI mismatch');
+    expectFault(
+      await nova(tc, 'PUT', `${base}/n`, { token: admin, body: { m: '3' } }),
+      400,
+      'Request body and URI mismatch',
+    );
     expectFault(await nova(tc, 'PUT', `${base}/n`, { token: admin, body: { n: '3', m: '4' } }), 400);
-    expectFault(await nova(tc, 'POST', base, { token: member.token, body: { extra_specs: { a: 'b' } } }), 403);
-    expectFault(await nova(tc, 'POST', base, { token: admin, body: { extra_specs: { 'bad/key': 'b' } } }), 400);
+    expectFault(
+      await nova(tc, 'POST', base, { token: member.token, body: { extra_specs: { a: 'b' } } }),
+      403,
+    );
+    expectFault(
+      await nova(tc, 'POST', base, { token: admin, body: { extra_specs: { 'bad/key': 'b' } } }),
+      400,
+    );
     assert.equal((await nova(tc, 'DELETE', `${base}/n`, { token: admin })).status, 200);
     expectFault(await nova(tc, 'DELETE', `${base}/n`, { token: admin }), 404);
-    expectFault(await nova(tc, 'GET', '/flavors/nope/os-extra_specs', { token: admin }), 404, 'Flavor nope could not be found.');
+    expectFault(
+      await nova(tc, 'GET', '/flavors/nope/os-extra_specs', { token: admin }),
+      404,
+      'Flavor nope could not be found.',
+    );
     // 2.61: the flavor body carries the specs.
     const shown = await nova(tc, 'GET', `/flavors/${f['id']}`, { token: member.token, mv: '2.61' });
     assert.deepEqual(shown.body.flavor.extra_specs, { 'hw:cpu_policy': 'dedicated' });

@@ -25,7 +25,10 @@ function md5Colon(b64: string): string {
 
 describe('create and import', () => {
   test('2.1 generates an RSA key: 200, PEM private key, OpenSSH public key, MD5 fingerprint', async () => {
-    const res = await nova(tc, 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name: 'gen-21' } } });
+    const res = await nova(tc, 'POST', '/os-keypairs', {
+      token: alice.token,
+      body: { keypair: { name: 'gen-21' } },
+    });
     assert.equal(res.status, 200, res.text);
     const kp = res.body.keypair;
     expectKeys(kp, ['name', 'public_key', 'private_key', 'fingerprint', 'user_id']);
@@ -43,7 +46,11 @@ describe('create and import', () => {
   });
 
   test('2.2 adds type and answers 201; import keeps the given key', async () => {
-    const gen = await nova(tc, 'POST', '/os-keypairs', { token: alice.token, mv: '2.2', body: { keypair: { name: 'gen-22' } } });
+    const gen = await nova(tc, 'POST', '/os-keypairs', {
+      token: alice.token,
+      mv: '2.2',
+      body: { keypair: { name: 'gen-22' } },
+    });
     assert.equal(gen.status, 201);
     assert.equal(gen.body.keypair.type, 'ssh');
     const pub = gen.body.keypair.public_key as string;
@@ -90,21 +97,40 @@ describe('create and import', () => {
 
   test('duplicates, names and body validation', async () => {
     const name = 'dup key';
-    assert.equal((await nova(tc, 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name } } })).status, 200);
+    assert.equal(
+      (await nova(tc, 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name } } })).status,
+      200,
+    );
     expectFault(
       await nova(tc, 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name } } }),
       409,
       "Key pair 'dup key' already exists.",
     );
-    for (const keypair of [{}, { name: '' }, { name: 'a/b' }, { name: 'x', type: 'rsa' }, { name: 'x', extra: 1 }]) {
-      expectFault(await nova(tc, 'POST', '/os-keypairs', { token: alice.token, mv: '2.2', body: { keypair } }), 400);
+    for (const keypair of [
+      {},
+      { name: '' },
+      { name: 'a/b' },
+      { name: 'x', type: 'rsa' },
+      { name: 'x', extra: 1 },
+    ]) {
+      expectFault(
+        await nova(tc, 'POST', '/os-keypairs', { token: alice.token, mv: '2.2', body: { keypair } }),
+        400,
+      );
     }
     // 2.92: '@' and '.' allowed, but a public key is required.
     expectFault(
-      await nova(tc, 'POST', '/os-keypairs', { token: alice.token, mv: '2.92', body: { keypair: { name: 'a@b.c' } } }),
+      await nova(tc, 'POST', '/os-keypairs', {
+        token: alice.token,
+        mv: '2.92',
+        body: { keypair: { name: 'a@b.c' } },
+      }),
       400,
     );
-    expectFault(await nova(tc, 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name: 'a@b' } } }), 400);
+    expectFault(
+      await nova(tc, 'POST', '/os-keypairs', { token: alice.token, body: { keypair: { name: 'a@b' } } }),
+      400,
+    );
   });
 });
 
@@ -117,18 +143,36 @@ describe('list, show, delete, ownership', () => {
     expectKeys(list.body.keypairs[0].keypair, ['name', 'public_key', 'fingerprint', 'type']);
     const show = await nova(tc, 'GET', '/os-keypairs/gen-21', { token: alice.token });
     expectKeys(show.body.keypair, [
-      'name', 'public_key', 'fingerprint', 'user_id', 'created_at', 'deleted', 'deleted_at', 'id', 'updated_at',
+      'name',
+      'public_key',
+      'fingerprint',
+      'user_id',
+      'created_at',
+      'deleted',
+      'deleted_at',
+      'id',
+      'updated_at',
     ]);
     assert.equal(show.body.keypair.deleted, false);
     assert.equal(typeof show.body.keypair.id, 'number');
-    expectFault(await nova(tc, 'GET', '/os-keypairs/gen-21', { token: bob.token }), 404, `Keypair gen-21 not found for user ${bob.id}`);
+    expectFault(
+      await nova(tc, 'GET', '/os-keypairs/gen-21', { token: bob.token }),
+      404,
+      `Keypair gen-21 not found for user ${bob.id}`,
+    );
   });
 
   test('2.10: user_id for admins only', async () => {
-    const asAdmin = await nova(tc, 'GET', `/os-keypairs?user_id=${alice.id}`, { token: tc.adminToken, mv: '2.10' });
+    const asAdmin = await nova(tc, 'GET', `/os-keypairs?user_id=${alice.id}`, {
+      token: tc.adminToken,
+      mv: '2.10',
+    });
     assert.equal(asAdmin.status, 200);
     assert.ok(asAdmin.body.keypairs.length >= 2);
-    expectFault(await nova(tc, 'GET', `/os-keypairs?user_id=${alice.id}`, { token: bob.token, mv: '2.10' }), 403);
+    expectFault(
+      await nova(tc, 'GET', `/os-keypairs?user_id=${alice.id}`, { token: bob.token, mv: '2.10' }),
+      403,
+    );
     const made = await nova(tc, 'POST', '/os-keypairs', {
       token: tc.adminToken,
       mv: '2.10',
@@ -137,12 +181,27 @@ describe('list, show, delete, ownership', () => {
     assert.equal(made.status, 201, made.text);
     assert.equal(made.body.keypair.user_id, bob.id);
     expectFault(
-      await nova(tc, 'POST', '/os-keypairs', { token: alice.token, mv: '2.10', body: { keypair: { name: 'x', user_id: bob.id } } }),
+      await nova(tc, 'POST', '/os-keypairs', {
+        token: alice.token,
+        mv: '2.10',
+        body: { keypair: { name: 'x', user_id: bob.id } },
+      }),
       403,
     );
-    const shown = await nova(tc, 'GET', `/os-keypairs/for-bob?user_id=${bob.id}`, { token: tc.adminToken, mv: '2.10' });
+    const shown = await nova(tc, 'GET', `/os-keypairs/for-bob?user_id=${bob.id}`, {
+      token: tc.adminToken,
+      mv: '2.10',
+    });
     assert.equal(shown.status, 200);
-    assert.equal((await nova(tc, 'DELETE', `/os-keypairs/for-bob?user_id=${bob.id}`, { token: tc.adminToken, mv: '2.10' })).status, 204);
+    assert.equal(
+      (
+        await nova(tc, 'DELETE', `/os-keypairs/for-bob?user_id=${bob.id}`, {
+          token: tc.adminToken,
+          mv: '2.10',
+        })
+      ).status,
+      204,
+    );
   });
 
   test('2.35 pagination by name with links', async () => {
@@ -173,14 +232,20 @@ describe('list, show, delete, ownership', () => {
     await nova(tc, 'POST', '/os-keypairs', { token: bob.token, body: { keypair: { name: 'del-a' } } });
     await nova(tc, 'POST', '/os-keypairs', { token: bob.token, body: { keypair: { name: 'del-b' } } });
     assert.equal((await nova(tc, 'DELETE', '/os-keypairs/del-a', { token: bob.token })).status, 202);
-    assert.equal((await nova(tc, 'DELETE', '/os-keypairs/del-b', { token: bob.token, mv: '2.2' })).status, 204);
+    assert.equal(
+      (await nova(tc, 'DELETE', '/os-keypairs/del-b', { token: bob.token, mv: '2.2' })).status,
+      204,
+    );
     expectFault(await nova(tc, 'DELETE', '/os-keypairs/del-b', { token: bob.token }), 404);
   });
 
   test('quota key_pairs: 403 with Nova message', async () => {
     const u = await tc.makeUser();
     for (let i = 0; i < 5; i++) {
-      const r = await nova(tc, 'POST', '/os-keypairs', { token: u.token, body: { keypair: { name: uniqueName('q') } } });
+      const r = await nova(tc, 'POST', '/os-keypairs', {
+        token: u.token,
+        body: { keypair: { name: uniqueName('q') } },
+      });
       assert.equal(r.status, 200, r.text);
     }
     expectFault(

@@ -12,7 +12,13 @@ let reader: TestUser;
 let other: TestUser;
 
 const BASE = [
-  'instances', 'cores', 'ram', 'metadata_items', 'key_pairs', 'server_groups', 'server_group_members',
+  'instances',
+  'cores',
+  'ram',
+  'metadata_items',
+  'key_pairs',
+  'server_groups',
+  'server_group_members',
 ];
 const INJECTED = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
 const NETWORK = ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules'];
@@ -23,9 +29,21 @@ before(async () => {
   member = await tc.makeUser();
   reader = await tc.makeUser({ projectId: member.projectId, role: 'reader' });
   other = await tc.makeUser();
-  await insertServer(tc, { projectId: member.projectId, userId: member.id, flavor: { vcpus: 2, memory_mb: 2048, root_gb: 20 } });
-  await insertServer(tc, { projectId: member.projectId, userId: member.id, flavor: { vcpus: 1, memory_mb: 512, root_gb: 1 } });
-  await insertServer(tc, { projectId: member.projectId, deleted: true, flavor: { vcpus: 8, memory_mb: 8192, root_gb: 1 } });
+  await insertServer(tc, {
+    projectId: member.projectId,
+    userId: member.id,
+    flavor: { vcpus: 2, memory_mb: 2048, root_gb: 20 },
+  });
+  await insertServer(tc, {
+    projectId: member.projectId,
+    userId: member.id,
+    flavor: { vcpus: 1, memory_mb: 512, root_gb: 1 },
+  });
+  await insertServer(tc, {
+    projectId: member.projectId,
+    deleted: true,
+    flavor: { vcpus: 8, memory_mb: 8192, root_gb: 1 },
+  });
 });
 after(async () => {
   await tc.close();
@@ -49,7 +67,10 @@ describe('os-quota-sets', () => {
   });
 
   test('detail counts non-deleted servers, cores and ram', async () => {
-    const res = await nova(tc, 'GET', `/os-quota-sets/${member.projectId}/detail`, { token: reader.token, mv: '2.57' });
+    const res = await nova(tc, 'GET', `/os-quota-sets/${member.projectId}/detail`, {
+      token: reader.token,
+      mv: '2.57',
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.quota_set.instances, { in_use: 2, limit: 10, reserved: 0 });
     assert.deepEqual(res.body.quota_set.cores, { in_use: 3, limit: 20, reserved: 0 });
@@ -58,9 +79,15 @@ describe('os-quota-sets', () => {
 
   test('policy: another project may not read; only admins update or delete', async () => {
     expectFault(await nova(tc, 'GET', `/os-quota-sets/${member.projectId}`, { token: other.token }), 403);
-    expectFault(await nova(tc, 'GET', `/os-quota-sets/${member.projectId}/detail`, { token: other.token }), 403);
     expectFault(
-      await nova(tc, 'PUT', `/os-quota-sets/${member.projectId}`, { token: member.token, body: { quota_set: { instances: 5 } } }),
+      await nova(tc, 'GET', `/os-quota-sets/${member.projectId}/detail`, { token: other.token }),
+      403,
+    );
+    expectFault(
+      await nova(tc, 'PUT', `/os-quota-sets/${member.projectId}`, {
+        token: member.token,
+        body: { quota_set: { instances: 5 } },
+      }),
       403,
     );
     expectFault(await nova(tc, 'DELETE', `/os-quota-sets/${member.projectId}`, { token: member.token }), 403);
@@ -110,7 +137,10 @@ describe('os-quota-class-sets', () => {
     let res = await nova(tc, 'GET', '/os-quota-class-sets/default', { token: admin });
     assert.equal(res.status, 200);
     expectKeys(res.body.quota_class_set, [
-      'id', ...BASE.filter((k) => !k.startsWith('server_group')), ...INJECTED, ...NETWORK,
+      'id',
+      ...BASE.filter((k) => !k.startsWith('server_group')),
+      ...INJECTED,
+      ...NETWORK,
     ]);
     res = await nova(tc, 'GET', '/os-quota-class-sets/default', { token: admin, mv: '2.50' });
     expectKeys(res.body.quota_class_set, ['id', ...BASE, ...INJECTED]);
@@ -126,15 +156,24 @@ describe('os-quota-class-sets', () => {
     assert.equal(up.status, 200, up.text);
     assert.equal(up.body.quota_class_set.instances, 15);
     assert.equal(up.body.quota_class_set.id, undefined);
-    const defaults = await nova(tc, 'GET', `/os-quota-sets/${other.projectId}/defaults`, { token: other.token });
+    const defaults = await nova(tc, 'GET', `/os-quota-sets/${other.projectId}/defaults`, {
+      token: other.token,
+    });
     assert.equal(defaults.body.quota_set.instances, 15);
     const shown = await nova(tc, 'GET', `/os-quota-sets/${other.projectId}`, { token: other.token });
     assert.equal(shown.body.quota_set.instances, 15);
     expectFault(
-      await nova(tc, 'PUT', '/os-quota-class-sets/default', { token: admin, mv: '2.57', body: { quota_class_set: { injected_files: 1 } } }),
+      await nova(tc, 'PUT', '/os-quota-class-sets/default', {
+        token: admin,
+        mv: '2.57',
+        body: { quota_class_set: { injected_files: 1 } },
+      }),
       400,
     );
-    await nova(tc, 'PUT', '/os-quota-class-sets/default', { token: admin, body: { quota_class_set: { instances: 10 } } });
+    await nova(tc, 'PUT', '/os-quota-class-sets/default', {
+      token: admin,
+      body: { quota_class_set: { instances: 10 } },
+    });
   });
 });
 
@@ -145,10 +184,25 @@ describe('limits', () => {
     assert.deepEqual(res.body.limits.rate, []);
     const abs = res.body.limits.absolute;
     expectKeys(abs, [
-      'maxTotalRAMSize', 'maxTotalInstances', 'maxTotalCores', 'maxTotalKeypairs', 'maxTotalFloatingIps',
-      'maxServerMeta', 'maxImageMeta', 'maxPersonality', 'maxPersonalitySize', 'maxSecurityGroups',
-      'maxSecurityGroupRules', 'maxServerGroups', 'maxServerGroupMembers', 'totalRAMUsed', 'totalCoresUsed',
-      'totalInstancesUsed', 'totalFloatingIpsUsed', 'totalSecurityGroupsUsed', 'totalServerGroupsUsed',
+      'maxTotalRAMSize',
+      'maxTotalInstances',
+      'maxTotalCores',
+      'maxTotalKeypairs',
+      'maxTotalFloatingIps',
+      'maxServerMeta',
+      'maxImageMeta',
+      'maxPersonality',
+      'maxPersonalitySize',
+      'maxSecurityGroups',
+      'maxSecurityGroupRules',
+      'maxServerGroups',
+      'maxServerGroupMembers',
+      'totalRAMUsed',
+      'totalCoresUsed',
+      'totalInstancesUsed',
+      'totalFloatingIpsUsed',
+      'totalSecurityGroupsUsed',
+      'totalServerGroupsUsed',
     ]);
     assert.equal(abs.totalInstancesUsed, 2);
     assert.equal(abs.totalCoresUsed, 3);
@@ -160,8 +214,16 @@ describe('limits', () => {
     assert.equal(res.body.limits.absolute.maxImageMeta, undefined);
     res = await nova(tc, 'GET', '/limits', { token: member.token, mv: '2.57' });
     expectKeys(res.body.limits.absolute, [
-      'maxTotalRAMSize', 'maxTotalInstances', 'maxTotalCores', 'maxTotalKeypairs', 'maxServerMeta',
-      'maxServerGroups', 'maxServerGroupMembers', 'totalRAMUsed', 'totalCoresUsed', 'totalInstancesUsed',
+      'maxTotalRAMSize',
+      'maxTotalInstances',
+      'maxTotalCores',
+      'maxTotalKeypairs',
+      'maxServerMeta',
+      'maxServerGroups',
+      'maxServerGroupMembers',
+      'totalRAMUsed',
+      'totalCoresUsed',
+      'totalInstancesUsed',
       'totalServerGroupsUsed',
     ]);
     const forOther = await nova(tc, 'GET', `/limits?tenant_id=${member.projectId}`, { token: admin });

@@ -32,7 +32,15 @@ describe('server groups', () => {
     expectFault(await create({ name: 'g', policies: ['soft-affinity'] }), 400);
     res = await create({ name: 'g2', policies: ['soft-anti-affinity'] }, '2.15');
     assert.equal(res.status, 200);
-    expectKeys(res.body.server_group, ['id', 'name', 'policies', 'members', 'metadata', 'project_id', 'user_id']);
+    expectKeys(res.body.server_group, [
+      'id',
+      'name',
+      'policies',
+      'members',
+      'metadata',
+      'project_id',
+      'user_id',
+    ]);
     assert.equal(res.body.server_group.project_id, member.projectId);
     res = await create({ name: 'g3', policy: 'anti-affinity', rules: { max_server_per_host: 2 } }, '2.64');
     assert.equal(res.status, 200, res.text);
@@ -51,7 +59,11 @@ describe('server groups', () => {
   test('quota server_groups: 403 with Nova message', async () => {
     const res = await create({ name: 'g4', policies: ['affinity'] });
     assert.equal(res.status, 200);
-    expectFault(await create({ name: 'g5', policies: ['affinity'] }), 403, 'Quota exceeded, too many server groups.');
+    expectFault(
+      await create({ name: 'g5', policies: ['affinity'] }),
+      403,
+      'Quota exceeded, too many server groups.',
+    );
   });
 
   test('members come from the member rows of servers not deleted', async () => {
@@ -92,9 +104,16 @@ describe('server groups', () => {
   test('show and delete: 404 unknown, 403 for another project', async () => {
     const g = (await nova(tc, 'GET', '/os-server-groups', { token: member.token })).body.server_groups[1];
     expectFault(await nova(tc, 'GET', `/os-server-groups/${g.id}`, { token: other.token }), 403);
-    expectFault(await nova(tc, 'GET', '/os-server-groups/nope', { token: member.token }), 404, 'Instance group nope could not be found.');
+    expectFault(
+      await nova(tc, 'GET', '/os-server-groups/nope', { token: member.token }),
+      404,
+      'Instance group nope could not be found.',
+    );
     expectFault(await nova(tc, 'DELETE', `/os-server-groups/${g.id}`, { token: other.token }), 403);
-    assert.equal((await nova(tc, 'DELETE', `/os-server-groups/${g.id}`, { token: member.token })).status, 204);
+    assert.equal(
+      (await nova(tc, 'DELETE', `/os-server-groups/${g.id}`, { token: member.token })).status,
+      204,
+    );
     expectFault(await nova(tc, 'DELETE', `/os-server-groups/${g.id}`, { token: member.token }), 404);
   });
 });

@@ -34,7 +34,13 @@ before(async () => {
     }),
   );
   // Ended before the window: not counted.
-  await insertServer(tc, { projectId: member.projectId, flavor, launchedAt: iso(T0 - 9 * H), terminatedAt: iso(T0 - 8 * H), deleted: true });
+  await insertServer(tc, {
+    projectId: member.projectId,
+    flavor,
+    launchedAt: iso(T0 - 9 * H),
+    terminatedAt: iso(T0 - 8 * H),
+    deleted: true,
+  });
   // Another project, 2 h in the window.
   ids.push(await insertServer(tc, { projectId: other.projectId, flavor, launchedAt: iso(T0 + 8 * H) }));
 });
@@ -45,13 +51,21 @@ after(async () => {
 const window = `start=${fmt(T0)}&end=${fmt(T0 + 10 * H)}`;
 
 describe('simple tenant usage', () => {
-  test('show: one project\'s totals and server usages', async () => {
-    const res = await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?${window}`, { token: member.token });
+  test("show: one project's totals and server usages", async () => {
+    const res = await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?${window}`, {
+      token: member.token,
+    });
     assert.equal(res.status, 200, res.text);
     const u = res.body.tenant_usage;
     expectKeys(u, [
-      'tenant_id', 'server_usages', 'total_local_gb_usage', 'total_vcpus_usage', 'total_memory_mb_usage', 'total_hours',
-      'start', 'stop',
+      'tenant_id',
+      'server_usages',
+      'total_local_gb_usage',
+      'total_vcpus_usage',
+      'total_memory_mb_usage',
+      'total_hours',
+      'start',
+      'stop',
     ]);
     assert.equal(u.total_hours, 13);
     assert.equal(u.total_vcpus_usage, 26);
@@ -61,8 +75,18 @@ describe('simple tenant usage', () => {
     assert.equal(u.server_usages.length, 2);
     const ended = u.server_usages.find((s: { instance_id: string }) => s.instance_id === ids[1]);
     expectKeys(ended, [
-      'hours', 'flavor', 'instance_id', 'name', 'tenant_id', 'memory_mb', 'local_gb', 'vcpus', 'started_at', 'ended_at',
-      'state', 'uptime',
+      'hours',
+      'flavor',
+      'instance_id',
+      'name',
+      'tenant_id',
+      'memory_mb',
+      'local_gb',
+      'vcpus',
+      'started_at',
+      'ended_at',
+      'state',
+      'uptime',
     ]);
     assert.equal(ended.state, 'terminated');
     assert.equal(ended.hours, 3);
@@ -79,39 +103,75 @@ describe('simple tenant usage', () => {
     assert.equal(byTenant[member.projectId].total_hours, 13);
     assert.equal(byTenant[other.projectId].total_hours, 2);
     assert.equal(byTenant[member.projectId].server_usages, undefined);
-    const detailed = await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&detailed=1`, { token: tc.adminToken });
+    const detailed = await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&detailed=1`, {
+      token: tc.adminToken,
+    });
     assert.ok(Array.isArray(detailed.body.tenant_usages[0].server_usages));
     expectFault(await nova(tc, 'GET', `/os-simple-tenant-usage?${window}`, { token: member.token }), 403);
-    expectFault(await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?${window}`, { token: other.token }), 403);
+    expectFault(
+      await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?${window}`, { token: other.token }),
+      403,
+    );
   });
 
   test('empty window, bad times', async () => {
-    const none = await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?start=2000-01-01T00:00:00&end=2000-01-02T00:00:00`, {
-      token: member.token,
-    });
+    const none = await nova(
+      tc,
+      'GET',
+      `/os-simple-tenant-usage/${member.projectId}?start=2000-01-01T00:00:00&end=2000-01-02T00:00:00`,
+      {
+        token: member.token,
+      },
+    );
     assert.deepEqual(none.body, { tenant_usage: {} });
     expectFault(
-      await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?start=${fmt(T0 + H)}&end=${fmt(T0)}`, { token: member.token }),
+      await nova(
+        tc,
+        'GET',
+        `/os-simple-tenant-usage/${member.projectId}?start=${fmt(T0 + H)}&end=${fmt(T0)}`,
+        { token: member.token },
+      ),
       400,
       'Invalid start time. The start time cannot occur after the end time.',
     );
-    expectFault(await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?start=yesterday`, { token: member.token }), 400);
+    expectFault(
+      await nova(tc, 'GET', `/os-simple-tenant-usage/${member.projectId}?start=yesterday`, {
+        token: member.token,
+      }),
+      400,
+    );
   });
 
   test('2.40 paging over servers with links', async () => {
-    const p1 = await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&detailed=1&limit=1`, { token: tc.adminToken, mv: '2.40' });
+    const p1 = await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&detailed=1&limit=1`, {
+      token: tc.adminToken,
+      mv: '2.40',
+    });
     assert.equal(p1.status, 200, p1.text);
     assert.equal(p1.body.tenant_usages.length, 1);
     assert.equal(p1.body.tenant_usages[0].server_usages.length, 1);
     const marker = p1.body.tenant_usages[0].server_usages[0].instance_id;
     assert.match(p1.body.tenant_usages_links[0].href, new RegExp(`marker=${marker}`));
-    const p2 = await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&detailed=1&limit=5&marker=${marker}`, {
-      token: tc.adminToken,
-      mv: '2.40',
-    });
-    const seen = p2.body.tenant_usages.flatMap((u: { server_usages: { instance_id: string }[] }) => u.server_usages.map((s) => s.instance_id));
+    const p2 = await nova(
+      tc,
+      'GET',
+      `/os-simple-tenant-usage?${window}&detailed=1&limit=5&marker=${marker}`,
+      {
+        token: tc.adminToken,
+        mv: '2.40',
+      },
+    );
+    const seen = p2.body.tenant_usages.flatMap((u: { server_usages: { instance_id: string }[] }) =>
+      u.server_usages.map((s) => s.instance_id),
+    );
     assert.ok(!seen.includes(marker));
     assert.equal(seen.length, 2);
-    expectFault(await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&marker=nope`, { token: tc.adminToken, mv: '2.40' }), 400);
+    expectFault(
+      await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&marker=nope`, {
+        token: tc.adminToken,
+        mv: '2.40',
+      }),
+      400,
+    );
   });
 });

@@ -70,7 +70,12 @@ async function checkZoneChange(
   checkInstances: boolean,
 ): Promise<void> {
   if (zone === undefined) return;
-  if (!zone) throw invalid(kind, Number(row.id), `Aggregate ${row.name} does not support empty named availability zone`);
+  if (!zone)
+    throw invalid(
+      kind,
+      Number(row.id),
+      `Aggregate ${row.name} does not support empty named availability zone`,
+    );
   if (hosts.length === 0) return;
   const others = await trx
     .selectFrom('compute_aggregate_hosts')
@@ -83,7 +88,11 @@ async function checkZoneChange(
     .map((o) => aggregateZone(o.metadata))
     .filter((z): z is string => z !== undefined && z !== zone);
   if (conflicting.length > 0) {
-    throw invalid(kind, Number(row.id), `One or more hosts already in availability zone(s) [${conflicting.map((z) => `'${z}'`).join(', ')}]`);
+    throw invalid(
+      kind,
+      Number(row.id),
+      `One or more hosts already in availability zone(s) [${conflicting.map((z) => `'${z}'`).join(', ')}]`,
+    );
   }
   if (checkInstances && aggregateZone(row.metadata) !== zone) {
     const busy = await trx
@@ -97,7 +106,11 @@ async function checkZoneChange(
 }
 
 async function hostsOf(trx: ComputeTrx | ComputeContext['db'], id: number): Promise<string[]> {
-  const rows = await trx.selectFrom('compute_aggregate_hosts').select('host').where('aggregate_id', '=', id).execute();
+  const rows = await trx
+    .selectFrom('compute_aggregate_hosts')
+    .select('host')
+    .where('aggregate_id', '=', id)
+    .execute();
   return rows.map((r) => r.host);
 }
 
@@ -123,7 +136,11 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
   const name = v.name.trim();
   const zone = v.availability_zone ? v.availability_zone.trim() : null;
   const row = await cx.write(async (trx, record) => {
-    const dup = await trx.selectFrom('compute_aggregates').select('id').where('name', '=', name).executeTakeFirst();
+    const dup = await trx
+      .selectFrom('compute_aggregates')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (dup) throw nameExists(name);
     const values = {
       uuid: cx.ids.uuid(),
@@ -133,7 +150,11 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
       updated_at: null,
     };
     await trx.insertInto('compute_aggregates').values(values).execute();
-    const r = await trx.selectFrom('compute_aggregates').selectAll().where('uuid', '=', values.uuid).executeTakeFirstOrThrow();
+    const r = await trx
+      .selectFrom('compute_aggregates')
+      .selectAll()
+      .where('uuid', '=', values.uuid)
+      .executeTakeFirstOrThrow();
     record({ kind: 'aggregate', id: String(r.id), action: 'create' });
     return r;
   });
@@ -175,7 +196,11 @@ async function remove(cx: ComputeContext, ctx: RouteContext) {
   await cx.write(async (trx, record) => {
     const r = await findAggregate(trx, ctx.params['id'] ?? '');
     if ((await hostsOf(trx, Number(r.id))).length > 0) {
-      throw new ApiError(400, 'InvalidAggregateAction', `Cannot remove host from aggregate ${r.id}. Reason: Host aggregate is not empty.`);
+      throw new ApiError(
+        400,
+        'InvalidAggregateAction',
+        `Cannot remove host from aggregate ${r.id}. Reason: Host aggregate is not empty.`,
+      );
     }
     await trx.deleteFrom('compute_aggregates').where('id', '=', Number(r.id)).execute();
     record({ kind: 'aggregate', id: String(r.id), action: 'delete' });
@@ -185,7 +210,11 @@ async function remove(cx: ComputeContext, ctx: RouteContext) {
 
 /** The placement aggregates a host's provider should have after adding or removing one aggregate. */
 async function mirror(cx: ComputeContext, host: string, aggUuid: string, add: boolean): Promise<void> {
-  const node = await cx.db.selectFrom('compute_hosts').select('node_uuid').where('host', '=', host).executeTakeFirst();
+  const node = await cx.db
+    .selectFrom('compute_hosts')
+    .select('node_uuid')
+    .where('host', '=', host)
+    .executeTakeFirst();
   if (!node) return;
   // Placement's aggregates of the provider are this host's aggregates (the one at hand included).
   const rows = await cx.db
@@ -204,13 +233,21 @@ async function addHost(cx: ComputeContext, ctx: RouteContext) {
   ctx.authorize('os_compute_api:os-aggregates:add_host', {});
   const host = (ctx.body as { add_host: { host: string } }).add_host.host;
   const row = await cx.write(async (trx, record) => {
-    const exists = await trx.selectFrom('compute_hosts').select('host').where('host', '=', host).executeTakeFirst();
+    const exists = await trx
+      .selectFrom('compute_hosts')
+      .select('host')
+      .where('host', '=', host)
+      .executeTakeFirst();
     if (!exists) throw new ApiError(404, 'ComputeHostNotFound', `Compute host ${host} could not be found.`);
     const r = await findAggregate(trx, ctx.params['id'] ?? '');
     const hosts = await hostsOf(trx, Number(r.id));
-    if (hosts.includes(host)) throw new ApiError(409, 'AggregateHostExists', `Aggregate ${r.id} already has host ${host}.`);
+    if (hosts.includes(host))
+      throw new ApiError(409, 'AggregateHostExists', `Aggregate ${r.id} already has host ${host}.`);
     await checkZoneChange(trx, r, aggregateZone(r.metadata), [host], 'add', false);
-    await trx.insertInto('compute_aggregate_hosts').values({ aggregate_id: Number(r.id), host }).execute();
+    await trx
+      .insertInto('compute_aggregate_hosts')
+      .values({ aggregate_id: Number(r.id), host })
+      .execute();
     record({ kind: 'aggregate', id: String(r.id), action: 'update' });
     return r;
   });
@@ -259,11 +296,19 @@ async function removeHost(cx: ComputeContext, ctx: RouteContext) {
 async function setMetadata(cx: ComputeContext, ctx: RouteContext) {
   validateBody(ctx, aggregateSetMetadata);
   ctx.authorize('os_compute_api:os-aggregates:set_metadata', {});
-  const updates = (ctx.body as { set_metadata: { metadata: Record<string, string | null> } }).set_metadata.metadata;
+  const updates = (ctx.body as { set_metadata: { metadata: Record<string, string | null> } }).set_metadata
+    .metadata;
   const row = await cx.write(async (trx, record) => {
     const r = await findAggregate(trx, ctx.params['id'] ?? '');
     if ('availability_zone' in updates) {
-      await checkZoneChange(trx, r, updates['availability_zone'] ?? '', await hostsOf(trx, Number(r.id)), 'meta', true);
+      await checkZoneChange(
+        trx,
+        r,
+        updates['availability_zone'] ?? '',
+        await hostsOf(trx, Number(r.id)),
+        'meta',
+        true,
+      );
     }
     const meta = parseJson<Meta>(r.metadata, {});
     for (const [k, val] of Object.entries(updates)) {

@@ -24,8 +24,12 @@ async function list(cx: ComputeContext, ctx: RouteContext) {
   });
   const { available, unavailable } = zonesOf(await allServices(cx));
   const info = [
-    ...available.filter((z) => z !== INTERNAL_ZONE).map((z) => ({ zoneName: z, zoneState: { available: true }, hosts: null })),
-    ...unavailable.filter((z) => z !== INTERNAL_ZONE).map((z) => ({ zoneName: z, zoneState: { available: false }, hosts: null })),
+    ...available
+      .filter((z) => z !== INTERNAL_ZONE)
+      .map((z) => ({ zoneName: z, zoneState: { available: true }, hosts: null })),
+    ...unavailable
+      .filter((z) => z !== INTERNAL_ZONE)
+      .map((z) => ({ zoneName: z, zoneState: { available: false }, hosts: null })),
   ];
   return { body: { availabilityZoneInfo: info } };
 }

@@ -10,8 +10,8 @@ import { ComputeErrors } from '../errors.ts';
 import type { FlavorRow } from '../store/tables.ts';
 import { limitAndMarker } from './common.ts';
 import { flavorFull, flavorList, flavorViewOpts } from './flavors.view.ts';
-import { flavorCreate, flavorUpdate } from './schemas/flavors.schema.ts';
 import { isAdmin, strictBool, strictQuery, validateBody } from './resource-common.ts';
+import { flavorCreate, flavorUpdate } from './schemas/flavors.schema.ts';
 
 export const V = '/compute/v2.1';
 
@@ -66,7 +66,7 @@ function publicFilter(ctx: RouteContext): boolean | null {
   if (raw === undefined) return true;
   if (raw.toLowerCase() === 'none') return null;
   try {
-    return strictBool(raw, 'is_public');
+    return strictBool(raw);
   } catch {
     throw new ApiError(400, 'BadRequest', `Invalid is_public filter [${raw}]`);
   }
@@ -180,7 +180,7 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
     ephemeral_gb: toInt(v['OS-FLV-EXT-DATA:ephemeral'] ?? 0, 'ephemeral', 0),
     swap: toInt(v['swap'] ?? 0, 'swap', 0),
     rxtx_factor: rxtx,
-    is_public: strictBool(v['os-flavor-access:is_public'] ?? true, 'is_public') ? 1 : 0,
+    is_public: strictBool(v['os-flavor-access:is_public'] ?? true) ? 1 : 0,
     disabled: 0,
     description: ctx.mv!.atLeast('2.55') ? ((v['description'] as string | null | undefined) ?? null) : null,
     extra_specs: '{}',

@@ -14,8 +14,7 @@ export interface FlavorViewOpts {
 export function flavorViewOpts(ctx: RouteContext): FlavorViewOpts {
   const mv = ctx.mv;
   const extraSpecs =
-    mv !== undefined &&
-    mv.atLeast('2.61') &&
+    mv?.atLeast('2.61') === true &&
     ctx.can('os_compute_api:os-flavor-extra-specs:index', { project_id: ctx.auth?.projectId ?? null });
   return { description: mv?.atLeast('2.55') ?? false, extraSpecs };
 }

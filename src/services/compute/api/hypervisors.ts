@@ -31,9 +31,19 @@ async function usageByHost(cx: ComputeContext, host?: string): Promise<Map<strin
   if (host) q = q.where('host', '=', host);
   const out = new Map<string, HostUsage>();
   for (const s of await q.orderBy('created_at').execute()) {
-    const f = parseJson<{ vcpus?: number; memory_mb?: number; root_gb?: number; ephemeral_gb?: number }>(s.flavor, {});
-    let u = out.get(s.host!);
-    if (!u) out.set(s.host!, (u = { vcpus: 0, memory_mb: 0, local_gb: 0, running: 0, workload: 0, servers: [] }));
+    const f = parseJson<{ vcpus?: number; memory_mb?: number; root_gb?: number; ephemeral_gb?: number }>(
+      s.flavor,
+      {},
+    );
+    const u = out.get(s.host!) ?? {
+      vcpus: 0,
+      memory_mb: 0,
+      local_gb: 0,
+      running: 0,
+      workload: 0,
+      servers: [],
+    };
+    out.set(s.host!, u);
     u.vcpus += Number(f.vcpus ?? 0);
     u.memory_mb += Number(f.memory_mb ?? 0);
     u.local_gb += Number(f.root_gb ?? 0) + Number(f.ephemeral_gb ?? 0);
@@ -94,10 +104,16 @@ function hypervisorView(
     out['hypervisor_type'] = row.hypervisor_type;
     out['hypervisor_version'] = row.hypervisor_version;
     out['host_ip'] = row.host_ip;
-    out['service'] = { id: uuids ? row.uuid : serviceIdOf(row), host: row.host, disabled_reason: row.disabled_reason };
+    out['service'] = {
+      id: uuids ? row.uuid : serviceIdOf(row),
+      host: row.host,
+      disabled_reason: row.disabled_reason,
+    };
     if (!mv.atLeast('2.88')) {
       Object.assign(out, figures(cx, row, u));
-      out['cpu_info'] = mv.atLeast('2.28') ? parseJson<Record<string, unknown>>(row.cpu_info, {}) : row.cpu_info;
+      out['cpu_info'] = mv.atLeast('2.28')
+        ? parseJson<Record<string, unknown>>(row.cpu_info, {})
+        : row.cpu_info;
     } else {
       out['uptime'] = uptimeOf(cx, row);
     }
@@ -113,20 +129,26 @@ async function list(cx: ComputeContext, ctx: RouteContext, detail: boolean) {
   const mv = ctx.mv!;
   ctx.authorize(`os_compute_api:os-hypervisors:${detail ? 'list-detail' : 'list'}`, {});
   const paged = mv.atLeast('2.33');
-  if (mv.atLeast('2.53')) strictQuery(ctx, ['limit', 'marker', 'hypervisor_hostname_pattern', 'with_servers'], '2.53');
+  if (mv.atLeast('2.53'))
+    strictQuery(ctx, ['limit', 'marker', 'hypervisor_hostname_pattern', 'with_servers'], '2.53');
   else if (paged) strictQuery(ctx, ['limit', 'marker'], '2.33');
   const pattern = mv.atLeast('2.53') ? queryOne(ctx.query, 'hypervisor_hostname_pattern') : undefined;
-  const withServers = mv.atLeast('2.53') ? strictBool(queryOne(ctx.query, 'with_servers') ?? false, 'with_servers') : false;
+  const withServers = mv.atLeast('2.53') ? strictBool(queryOne(ctx.query, 'with_servers') ?? false) : false;
   let rows = await cx.db.selectFrom('compute_hosts').selectAll().orderBy('id').execute();
   let links = paged;
   let limit = rows.length;
   if (pattern !== undefined) {
     if (ctx.query['limit'] !== undefined || ctx.query['marker'] !== undefined) {
-      throw new ApiError(400, 'BadRequest', 'Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.',
+      );
     }
     links = false;
     rows = rows.filter((r) => r.node.includes(pattern));
-    if (rows.length === 0) throw new ApiError(404, 'NotFound', `No hypervisor matching '${pattern}' could be found.`);
+    if (rows.length === 0)
+      throw new ApiError(404, 'NotFound', `No hypervisor matching '${pattern}' could be found.`);
   } else if (paged) {
     const lm = limitAndMarker(ctx, cx.config.max_limit);
     limit = lm.limit;
@@ -138,10 +160,17 @@ async function list(cx: ComputeContext, ctx: RouteContext, detail: boolean) {
     rows = rows.slice(0, limit);
   }
   const usage = await usageByHost(cx);
-  const hypervisors = rows.map((r) => hypervisorView(cx, ctx, r, usage.get(r.host) ?? EMPTY, { detail, servers: withServers }));
+  const hypervisors = rows.map((r) =>
+    hypervisorView(cx, ctx, r, usage.get(r.host) ?? EMPTY, { detail, servers: withServers }),
+  );
   const body: Record<string, unknown> = { hypervisors };
   if (links) {
-    const next = nextLinks(ctx, detail ? 'os-hypervisors/detail' : 'os-hypervisors', hypervisors as { id: string | number }[], limit);
+    const next = nextLinks(
+      ctx,
+      detail ? 'os-hypervisors/detail' : 'os-hypervisors',
+      hypervisors as { id: string | number }[],
+      limit,
+    );
     if (next) body['hypervisors_links'] = next;
   }
   return { body };
@@ -167,7 +196,7 @@ async function show(cx: ComputeContext, ctx: RouteContext) {
   ctx.authorize('os_compute_api:os-hypervisors:show', {});
   const mv = ctx.mv!;
   if (mv.atLeast('2.53')) strictQuery(ctx, ['with_servers'], '2.53');
-  const withServers = mv.atLeast('2.53') ? strictBool(queryOne(ctx.query, 'with_servers') ?? false, 'with_servers') : false;
+  const withServers = mv.atLeast('2.53') ? strictBool(queryOne(ctx.query, 'with_servers') ?? false) : false;
   const row = await findHypervisor(cx, ctx, ctx.params['id'] ?? '');
   const u = (await usageByHost(cx, row.host)).get(row.host) ?? EMPTY;
   return { body: { hypervisor: hypervisorView(cx, ctx, row, u, { detail: true, servers: withServers }) } };
@@ -187,8 +216,18 @@ async function statistics(cx: ComputeContext, ctx: RouteContext) {
   const rows = await cx.db.selectFrom('compute_hosts').selectAll().execute();
   const usage = await usageByHost(cx);
   const total: Record<string, number> = {
-    count: 0, vcpus: 0, memory_mb: 0, local_gb: 0, vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0,
-    free_ram_mb: 0, free_disk_gb: 0, current_workload: 0, running_vms: 0, disk_available_least: 0,
+    count: 0,
+    vcpus: 0,
+    memory_mb: 0,
+    local_gb: 0,
+    vcpus_used: 0,
+    memory_mb_used: 0,
+    local_gb_used: 0,
+    free_ram_mb: 0,
+    free_disk_gb: 0,
+    current_workload: 0,
+    running_vms: 0,
+    disk_available_least: 0,
   };
   for (const r of rows) {
     total['count']! += 1;
@@ -205,11 +244,14 @@ async function search(cx: ComputeContext, ctx: RouteContext, withServers: boolea
   const rows = (await cx.db.selectFrom('compute_hosts').selectAll().orderBy('id').execute()).filter((r) =>
     r.node.includes(pattern),
   );
-  if (rows.length === 0) throw new ApiError(404, 'NotFound', `No hypervisor matching '${pattern}' could be found.`);
+  if (rows.length === 0)
+    throw new ApiError(404, 'NotFound', `No hypervisor matching '${pattern}' could be found.`);
   const usage = await usageByHost(cx);
   return {
     body: {
-      hypervisors: rows.map((r) => hypervisorView(cx, ctx, r, usage.get(r.host) ?? EMPTY, { detail: false, servers: withServers })),
+      hypervisors: rows.map((r) =>
+        hypervisorView(cx, ctx, r, usage.get(r.host) ?? EMPTY, { detail: false, servers: withServers }),
+      ),
     },
   };
 }

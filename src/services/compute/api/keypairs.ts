@@ -139,7 +139,12 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
   const out: Record<string, unknown> = {};
   if (key.privateKey !== undefined) out['private_key'] = key.privateKey;
   if (ctx.mv!.atLeast('2.2')) out['type'] = row.type;
-  Object.assign(out, { name: row.name, public_key: row.public_key, fingerprint: row.fingerprint, user_id: userId });
+  Object.assign(out, {
+    name: row.name,
+    public_key: row.public_key,
+    fingerprint: row.fingerprint,
+    user_id: userId,
+  });
   return { status: ctx.mv!.atLeast('2.2') ? 201 : 200, body: { keypair: out } };
 }
 

@@ -52,7 +52,11 @@ function parseTime(ctx: RouteContext, name: string): string | undefined {
   if (raw === undefined) return undefined;
   const t = Date.parse(raw);
   if (Number.isNaN(t)) {
-    throw new ApiError(400, 'ValidationError', `Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a 'date-time'`);
+    throw new ApiError(
+      400,
+      'ValidationError',
+      `Invalid input for query parameters ${name}. Value: ${raw}. '${raw}' is not a 'date-time'`,
+    );
   }
   return new Date(t).toISOString();
 }
@@ -64,10 +68,24 @@ async function index(cx: ComputeContext, ctx: RouteContext) {
     user_id: ctx.auth?.userId ?? null,
   });
   if (mv.atLeast('2.80')) {
-    strictQuery(ctx, [
-      'hidden', 'host', 'instance_uuid', 'source_compute', 'status', 'migration_type', 'limit', 'marker',
-      'changes-since', 'changes-before', 'user_id', 'project_id',
-    ], '2.80');
+    strictQuery(
+      ctx,
+      [
+        'hidden',
+        'host',
+        'instance_uuid',
+        'source_compute',
+        'status',
+        'migration_type',
+        'limit',
+        'marker',
+        'changes-since',
+        'changes-before',
+        'user_id',
+        'project_id',
+      ],
+      '2.80',
+    );
   }
   let q = cx.db.selectFrom('compute_migrations').selectAll();
   const host = queryOne(ctx.query, 'host');
@@ -93,7 +111,11 @@ async function index(cx: ComputeContext, ctx: RouteContext) {
     const since = parseTime(ctx, 'changes-since');
     const before = mv.atLeast('2.66') ? parseTime(ctx, 'changes-before') : undefined;
     if (since && before && before < since) {
-      throw new ApiError(400, 'BadRequest', 'The value of changes-since must be less than or equal to changes-before.');
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'The value of changes-since must be less than or equal to changes-before.',
+      );
     }
     let rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
     // Compared as instants: stored timestamps may differ in precision from the ISO text asked for.
@@ -187,7 +209,8 @@ async function serverShow(cx: ComputeContext, ctx: RouteContext) {
         .where('server_id', '=', s.id)
         .executeTakeFirst()
     : undefined;
-  if (!m) throw new ApiError(404, 'NotFound', `In-progress live migration ${mid} is not found for server ${s.id}.`);
+  if (!m)
+    throw new ApiError(404, 'NotFound', `In-progress live migration ${mid} is not found for server ${s.id}.`);
   if (m.migration_type !== 'live-migration') {
     throw new ApiError(404, 'NotFound', `Migration ${mid} for server ${s.id} is not live-migration.`);
   }

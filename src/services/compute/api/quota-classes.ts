@@ -36,7 +36,11 @@ async function update(cx: ComputeContext, ctx: RouteContext) {
   ctx.authorize('os_compute_api:os-quota-class-sets:update', {});
   const id = ctx.params['id'] ?? '';
   if (id.length < 1 || id.length > 255) {
-    throw new ApiError(400, 'InvalidInput', 'Invalid input received: quota_class_name has more than 255 characters.');
+    throw new ApiError(
+      400,
+      'InvalidInput',
+      'Invalid input received: quota_class_name has more than 255 characters.',
+    );
   }
   const updates = (ctx.body as { quota_class_set: Record<string, unknown> }).quota_class_set;
   await cx.write(async (trx, record) => {

@@ -30,7 +30,11 @@ function userOf(ctx: RouteContext): string | undefined {
 }
 
 /** in_use per resource for the detail view and the update check. */
-async function inUse(db: ComputeDb | ComputeTrx, projectId: string, userId?: string): Promise<Record<string, number>> {
+async function inUse(
+  db: ComputeDb | ComputeTrx,
+  projectId: string,
+  userId?: string,
+): Promise<Record<string, number>> {
   const u = await countUsage(db, projectId, userId);
   const out: Record<string, number> = {};
   for (const r of QUOTA_RESOURCES) out[r] = 0;
@@ -72,7 +76,7 @@ async function update(cx: ComputeContext, ctx: RouteContext) {
   const userId = userOf(ctx);
   const qs = (ctx.body as { quota_set: Record<string, unknown> }).quota_set;
   if ('networks' in qs) throw new ApiError(400, 'BadRequest', 'The networks quota has been removed');
-  const force = strictBool(qs['force'] ?? 'False', 'force');
+  const force = strictBool(qs['force'] ?? 'False');
   await cx.write(async (trx, record) => {
     const used = await inUse(trx, id, userId);
     const projectLimits = userId ? await getLimits(trx, cx.config, id) : undefined;
@@ -92,7 +96,11 @@ async function update(cx: ComputeContext, ctx: RouteContext) {
           );
         }
         if (inf(value) > inf(maximum)) {
-          throw new ApiError(400, 'BadRequest', `Quota limit ${value} for ${key} must be less than or equal to ${maximum}.`);
+          throw new ApiError(
+            400,
+            'BadRequest',
+            `Quota limit ${value} for ${key} must be less than or equal to ${maximum}.`,
+          );
         }
       }
       valid.push([key, value]);

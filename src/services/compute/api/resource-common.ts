@@ -48,8 +48,9 @@ export function queryInt(ctx: RouteContext, name: string): number | undefined {
   return Number(raw);
 }
 
-/** oslo's bool_from_string(strict=True): a 400 naming the value when it is not a boolean word. */
-export function strictBool(raw: unknown, what: string): boolean {
+/** oslo's bool_from_string(strict=True): a 400 naming the value when it is not a boolean word. `_field` names
+ * the parameter for readers of the call (Nova's message names only the value). */
+export function strictBool(raw: unknown, _field?: string): boolean {
   if (typeof raw === 'boolean') return raw;
   const s = String(raw).trim().toLowerCase();
   if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;

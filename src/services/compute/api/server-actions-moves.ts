@@ -52,8 +52,10 @@ async function checkUpsizeQuota(
   next: FlavorSnapshot,
 ): Promise<void> {
   const deltas: Record<string, number> = {};
-  if (next.vcpus > current.vcpus) deltas['cores'] = next.vcpus - current.vcpus;
-  if (next.memory_mb > current.memory_mb) deltas['ram'] = next.memory_mb - current.memory_mb;
+  const cores = Number(next.vcpus ?? 0) - Number(current.vcpus ?? 0);
+  const ram = Number(next.memory_mb ?? 0) - Number(current.memory_mb ?? 0);
+  if (cores > 0) deltas['cores'] = cores;
+  if (ram > 0) deltas['ram'] = ram;
   if (Object.keys(deltas).length === 0) return;
   if (a.cx.dialect === 'postgres')
     await sql`select pg_advisory_xact_lock(hashtext(${`compute-quota:${s.project_id}`}))`.execute(trx);

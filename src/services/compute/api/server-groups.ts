@@ -33,7 +33,8 @@ function view(ctx: RouteContext, g: ServerGroupRow, memberIds: string[]): Record
   const out: Record<string, unknown> = { id: g.id, name: g.name };
   if (ctx.mv!.atLeast('2.64')) {
     const rules = parseJson<Record<string, unknown>>(g.rules, {});
-    if (rules['max_server_per_host'] !== undefined) rules['max_server_per_host'] = Number(rules['max_server_per_host']);
+    if (rules['max_server_per_host'] !== undefined)
+      rules['max_server_per_host'] = Number(rules['max_server_per_host']);
     out['policy'] = g.policy;
     out['rules'] = rules;
   } else {
@@ -49,7 +50,11 @@ function view(ctx: RouteContext, g: ServerGroupRow, memberIds: string[]): Record
 }
 
 async function find(cx: ComputeContext, id: string): Promise<ServerGroupRow> {
-  const g = await cx.db.selectFrom('compute_server_groups').selectAll().where('id', '=', id).executeTakeFirst();
+  const g = await cx.db
+    .selectFrom('compute_server_groups')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!g) throw new ApiError(404, 'InstanceGroupNotFound', `Instance group ${id} could not be found.`);
   return g;
 }
@@ -66,7 +71,10 @@ async function index(cx: ComputeContext, ctx: RouteContext) {
   const offset = queryInt(ctx, 'offset') ?? 0;
   const limit = Math.min(queryInt(ctx, 'limit') ?? cx.config.max_limit, cx.config.max_limit);
   const page = rows.slice(offset, offset + limit);
-  const m = await members(cx.db, page.map((g) => g.id));
+  const m = await members(
+    cx.db,
+    page.map((g) => g.id),
+  );
   return { body: { server_groups: page.map((g) => view(ctx, g, m.get(g.id) ?? [])) } };
 }
 
@@ -95,7 +103,8 @@ async function create(cx: ComputeContext, ctx: RouteContext) {
     if (policy !== 'anti-affinity' && Object.keys(given).length > 0) {
       throw new ApiError(400, 'BadRequest', 'Only anti-affinity policy supports rules.');
     }
-    if (given['max_server_per_host'] !== undefined) rules = { max_server_per_host: Number(given['max_server_per_host']) };
+    if (given['max_server_per_host'] !== undefined)
+      rules = { max_server_per_host: Number(given['max_server_per_host']) };
   } else {
     policy = (v['policies'] as string[])[0]!;
   }

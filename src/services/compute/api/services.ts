@@ -152,14 +152,19 @@ async function saveHost(cx: ComputeContext, row: HostRow, set: Partial<HostRow>)
 async function legacyUpdate(cx: ComputeContext, ctx: RouteContext, action: string) {
   validateBody(ctx, serviceUpdate);
   ctx.authorize('os_compute_api:os-services:update', {});
-  const actions = ['enable', 'disable', 'disable-log-reason', ...(ctx.mv!.atLeast('2.11') ? ['force-down'] : [])];
+  const actions = [
+    'enable',
+    'disable',
+    'disable-log-reason',
+    ...(ctx.mv!.atLeast('2.11') ? ['force-down'] : []),
+  ];
   if (!actions.includes(action)) throw new ApiError(404, 'NotFound', 'Unknown action');
   const body = ctx.body as { host: string; binary: string; disabled_reason?: string; forced_down?: unknown };
   let set: Partial<HostRow>;
   let view: Record<string, unknown>;
   if (action === 'force-down') {
     if (body.forced_down === undefined) throw new ApiError(400, 'BadRequest', 'Missing forced_down field');
-    const down = strictBool(body.forced_down, 'forced_down');
+    const down = strictBool(body.forced_down);
     set = { forced_down: down ? 1 : 0 };
     view = { host: body.host, binary: body.binary, forced_down: down };
     if (body.binary === 'nova-compute' && !down) await checkEvacuations(cx, body.host);
@@ -183,7 +188,11 @@ async function legacyUpdate(cx: ComputeContext, ctx: RouteContext, action: strin
     .where('binary', '=', body.binary)
     .executeTakeFirst();
   if (!row) {
-    throw new ApiError(404, 'HostBinaryNotFound', `Could not find binary ${body.binary} on host ${body.host}.`);
+    throw new ApiError(
+      404,
+      'HostBinaryNotFound',
+      `Could not find binary ${body.binary} on host ${body.host}.`,
+    );
   }
   await saveHost(cx, row, set);
   return { body: { service: view } };
@@ -212,7 +221,7 @@ async function update(cx: ComputeContext, ctx: RouteContext) {
     set.disabled_reason = body.disabled_reason ?? null;
   }
   if (body.forced_down !== undefined) {
-    const down = strictBool(body.forced_down, 'forced_down');
+    const down = strictBool(body.forced_down);
     set.forced_down = down ? 1 : 0;
     if (!down) await checkEvacuations(cx, svc.host);
   }
@@ -258,7 +267,15 @@ async function remove(cx: ComputeContext, ctx: RouteContext) {
       .selectFrom('compute_migrations')
       .select('id')
       .where((eb) => eb.or([eb('source_compute', '=', row.host), eb('dest_compute', '=', row.host)]))
-      .where('status', 'not in', ['confirmed', 'reverted', 'error', 'failed', 'completed', 'cancelled', 'done'])
+      .where('status', 'not in', [
+        'confirmed',
+        'reverted',
+        'error',
+        'failed',
+        'completed',
+        'cancelled',
+        'done',
+      ])
       .executeTakeFirst();
     if (moving) {
       throw new ApiError(
@@ -275,7 +292,10 @@ async function remove(cx: ComputeContext, ctx: RouteContext) {
   try {
     await cx.placement.deleteResourceProvider(row.node_uuid);
   } catch (err) {
-    cx.log.warn({ err, rp: row.node_uuid }, 'could not delete the resource provider of a deleted compute service');
+    cx.log.warn(
+      { err, rp: row.node_uuid },
+      'could not delete the resource provider of a deleted compute service',
+    );
   }
   return { status: 204 };
 }

@@ -16,9 +16,11 @@ function parseWhen(cx: ComputeContext, raw: string | undefined): number {
   if (!raw) return cx.clock.now();
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?$/.exec(raw);
   const sepOk = m && (raw[10] === 'T' || m[3] !== undefined);
-  if (!m || !sepOk) throw new ApiError(400, 'InvalidStrTime', 'Invalid datetime string: Datetime is in invalid format');
+  if (!m || !sepOk)
+    throw new ApiError(400, 'InvalidStrTime', 'Invalid datetime string: Datetime is in invalid format');
   const t = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}Z`);
-  if (Number.isNaN(t)) throw new ApiError(400, 'InvalidStrTime', 'Invalid datetime string: Datetime is in invalid format');
+  if (Number.isNaN(t))
+    throw new ApiError(400, 'InvalidStrTime', 'Invalid datetime string: Datetime is in invalid format');
   return t;
 }
 
@@ -26,7 +28,11 @@ function windowOf(cx: ComputeContext, ctx: RouteContext): { start: number; stop:
   const start = parseWhen(cx, queryOne(ctx.query, 'start'));
   let stop = parseWhen(cx, queryOne(ctx.query, 'end'));
   if (!(start < stop)) {
-    throw new ApiError(400, 'BadRequest', 'Invalid start time. The start time cannot occur after the end time.');
+    throw new ApiError(
+      400,
+      'BadRequest',
+      'Invalid start time. The start time cannot occur after the end time.',
+    );
   }
   stop = Math.min(stop, cx.clock.now());
   return { start, stop, detailed: queryOne(ctx.query, 'detailed') === '1' };

@@ -71,7 +71,8 @@ export function sshFingerprint(publicKey: string): string {
     if (!(type in KEY_PARTS) || !/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw new Error('bad key');
     const blob = Buffer.from(data, 'base64');
     const fields = readStrings(blob);
-    if (fields[0]?.toString('latin1') !== type || fields.length !== KEY_PARTS[type]) throw new Error('bad key');
+    if (fields[0]?.toString('latin1') !== type || fields.length !== KEY_PARTS[type])
+      throw new Error('bad key');
     if (type === 'ssh-ed25519' && fields[1]!.length !== 32) throw new Error('bad key');
     if (type === 'ssh-rsa' && fields[2]!.length < 64) throw new Error('bad key');
     // Nova decodes the second space-separated field, as given.
@@ -129,16 +130,52 @@ export async function generateX509(userId: string): Promise<GeneratedKey> {
       { mode: 0o600 },
     );
     await run('openssl', [
-      'req', '-x509', '-nodes', '-days', '3650', '-config', conf, '-newkey', 'rsa:2048', '-outform', 'PEM',
-      '-keyout', keyFile, '-out', certFile, '-subj', `/CN=${userId}`, '-extensions', 'v3_req_client',
+      'req',
+      '-x509',
+      '-nodes',
+      '-days',
+      '3650',
+      '-config',
+      conf,
+      '-newkey',
+      'rsa:2048',
+      '-outform',
+      'PEM',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      `/CN=${userId}`,
+      '-extensions',
+      'v3_req_client',
     ]);
-    await run('openssl', ['pkcs12', '-export', '-inkey', keyFile, '-in', certFile, '-out', p12File, '-password', 'pass:']);
+    await run('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      keyFile,
+      '-in',
+      certFile,
+      '-out',
+      p12File,
+      '-password',
+      'pass:',
+    ]);
     const certificate = await readFile(certFile, 'utf8');
     const p12 = await readFile(p12File);
-    return { publicKey: certificate, privateKey: p12.toString('base64'), fingerprint: x509Fingerprint(certificate) };
+    return {
+      publicKey: certificate,
+      privateKey: p12.toString('base64'),
+      fingerprint: x509Fingerprint(certificate),
+    };
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    throw new ApiError(500, 'KeypairGenerationFailed', `Could not generate an x509 certificate: ${(err as Error).message}`);
+    throw new ApiError(
+      500,
+      'KeypairGenerationFailed',
+      `Could not generate an x509 certificate: ${(err as Error).message}`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

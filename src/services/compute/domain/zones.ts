@@ -38,9 +38,9 @@ export async function hostZones(cx: ZoneSource): Promise<Map<string, string>> {
   for (const m of members) {
     const z = aggregateZone(m.metadata);
     if (!z) continue;
-    let s = zones.get(m.host);
-    if (!s) zones.set(m.host, (s = new Set()));
+    const s = zones.get(m.host) ?? new Set<string>();
     s.add(z);
+    zones.set(m.host, s);
   }
   const out = new Map<string, string>();
   for (const h of hosts) out.set(h.host, cx.config.default_availability_zone);
