@@ -104,7 +104,8 @@ export class InProcessControlPlane implements ComputeControlPlane {
         id: s.id,
         taskSeq: s.task_seq,
         vmState: s.vm_state,
-        taskState: s.task_state,
+        // A move still waiting for the scheduler is not the agent's yet.
+        taskState: args['schedule'] === true ? null : s.task_state,
         powerState: s.power_state,
         guest: {
           id: s.id,
