@@ -21,7 +21,7 @@ export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route
   return [
     ...versionRoutes(),
     ...serverRoutes(cx, deps.hosts, deps.onDelete),
-    ...serverActionRoutes(cx, deps.hosts),
+    ...serverActionRoutes(cx, deps.hosts, { onDelete: deps.onDelete }),
     ...serverMetadataRoutes(cx),
     ...serverTagRoutes(cx),
     ...instanceActionRoutes(cx),
