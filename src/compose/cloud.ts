@@ -1,6 +1,9 @@
 // The composition root: opens the database, runs migrations, starts the change feed, creates every service,
 // bootstraps, and mounts them on the one HTTP listener. The only place implementations are chosen.
 import type { FastifyInstance } from 'fastify';
+import type { HypervisorDriver } from '../agent/compute/hypervisor-driver.ts';
+import { ImageClient } from '../clients/image.ts';
+import { PlacementClient } from '../clients/placement.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from '../platform/clock.ts';
 import type { MonostackConfig } from '../platform/config.ts';
 import { type Database, openDatabase } from '../platform/db/database.ts';
@@ -9,7 +12,13 @@ import { createHttpApp } from '../platform/http/app.ts';
 import type { ServiceHttp } from '../platform/http/types.ts';
 import type { Logger } from '../platform/log.ts';
 import { Metrics } from '../platform/metrics.ts';
+import { inProcessTransport, type TokenSource } from '../platform/transport.ts';
 import { ChangeFeed, feedMigrations } from '../platform/watch/feed.ts';
+import {
+  type ComputeService,
+  computeMigrationSet,
+  createComputeService,
+} from '../services/compute/service.ts';
 import {
   type BootstrapPasswords,
   type BootstrapResult,
@@ -23,11 +32,6 @@ import {
 } from '../services/identity/service.ts';
 import type { KeySource } from '../services/identity/tokens/token-provider.ts';
 import { createImageService, type ImageService, imageMigrationSet } from '../services/image/service.ts';
-import { ImageClient } from '../clients/image.ts';
-import { PlacementClient } from '../clients/placement.ts';
-import { inProcessTransport, type TokenSource } from '../platform/transport.ts';
-import { type ComputeService, computeMigrationSet, createComputeService } from '../services/compute/service.ts';
-import type { HypervisorDriver } from '../agent/compute/hypervisor-driver.ts';
 import {
   createPlacementService,
   type PlacementService,
@@ -123,7 +127,14 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
     });
     if (bootstrap.created) log.info('identity bootstrapped');
     const image = await createImageService({ database, feed, config: config.image, clock, ids, log });
-    const placement = await createPlacementService({ database, feed, clock, ids, log, config: config.placement });
+    const placement = await createPlacementService({
+      database,
+      feed,
+      clock,
+      ids,
+      log,
+      config: config.placement,
+    });
     let appRef: FastifyInstance | undefined;
     const transport = inProcessTransport(() => appRef);
     const serviceToken = serviceTokenSource(identity, clock);
@@ -201,7 +212,11 @@ function serviceTokenSource(identity: IdentityService, clock: Clock): TokenSourc
       .where('name', '=', 'service')
       .where('domain_id', '=', 'default')
       .executeTakeFirstOrThrow();
-    const v = await identity.tokens.issue({ userId: user.id, methods: ['password'], scope: { kind: 'project', projectId: project.id } });
+    const v = await identity.tokens.issue({
+      userId: user.id,
+      methods: ['password'],
+      scope: { kind: 'project', projectId: project.id },
+    });
     cached = { token: v.token, expiresAt: v.claims.expiresAt };
     return v.token;
   };

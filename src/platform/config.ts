@@ -41,7 +41,12 @@ export interface ImageConfig {
   /** Largest image in bytes (Glance's image_size_cap, 1 TiB). */
   image_size_cap: number;
   /** Per-project limits in Glance's unified-limits names; -1 = unlimited. Sizes in MiB. */
-  quotas: { image_count_total: number; image_size_total: number; image_stage_total: number; image_count_uploading: number };
+  quotas: {
+    image_count_total: number;
+    image_size_total: number;
+    image_stage_total: number;
+    image_count_uploading: number;
+  };
   /** Page size without ?limit, and the most ?limit may ask for. */
   limit_param_default: number;
   api_limit_max: number;
@@ -157,7 +162,12 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
     image: {
       data_dir: '',
       image_size_cap: 1099511627776,
-      quotas: { image_count_total: -1, image_size_total: -1, image_stage_total: -1, image_count_uploading: -1 },
+      quotas: {
+        image_count_total: -1,
+        image_size_total: -1,
+        image_stage_total: -1,
+        image_count_uploading: -1,
+      },
       limit_param_default: 25,
       api_limit_max: 1000,
       policy_overrides: {},

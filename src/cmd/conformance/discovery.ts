@@ -355,7 +355,12 @@ async function seedImage(base: string, token: string): Promise<void> {
   const created = await fetch(`${base}/images`, {
     method: 'POST',
     headers: { 'x-auth-token': token, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'conformance-image', disk_format: 'raw', container_format: 'bare', visibility: 'public' }),
+    body: JSON.stringify({
+      name: 'conformance-image',
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'public',
+    }),
   });
   if (created.status !== 201) return;
   const { id } = (await created.json()) as { id: string };

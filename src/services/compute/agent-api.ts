@@ -28,7 +28,11 @@ export class InProcessControlPlane implements ComputeControlPlane {
   async registerHost(reg: HostRegistration): Promise<void> {
     const cx = this.#cx;
     const now = cx.nowMicro();
-    let row = await cx.db.selectFrom('compute_hosts').selectAll().where('host', '=', reg.host).executeTakeFirst();
+    let row = await cx.db
+      .selectFrom('compute_hosts')
+      .selectAll()
+      .where('host', '=', reg.host)
+      .executeTakeFirst();
     if (!row) {
       await cx.write(async (trx, record) => {
         await trx
@@ -57,24 +61,41 @@ export class InProcessControlPlane implements ComputeControlPlane {
           .execute();
         record({ kind: 'host', id: reg.host, action: 'create' });
       });
-      row = await cx.db.selectFrom('compute_hosts').selectAll().where('host', '=', reg.host).executeTakeFirstOrThrow();
+      row = await cx.db
+        .selectFrom('compute_hosts')
+        .selectAll()
+        .where('host', '=', reg.host)
+        .executeTakeFirstOrThrow();
     } else {
       // Heartbeats are frequent: no feed event, no cache invalidation.
       await cx.db
         .updateTable('compute_hosts')
-        .set({ heartbeat_at: now, vcpus: reg.inventory.vcpus, memory_mb: reg.inventory.memoryMb, local_gb: reg.inventory.diskGb })
+        .set({
+          heartbeat_at: now,
+          vcpus: reg.inventory.vcpus,
+          memory_mb: reg.inventory.memoryMb,
+          local_gb: reg.inventory.diskGb,
+        })
         .where('id', '=', row.id)
         .execute();
     }
     const inventory = {
-      VCPU: { total: reg.inventory.vcpus, allocation_ratio: cx.config.cpu_allocation_ratio, max_unit: reg.inventory.vcpus },
+      VCPU: {
+        total: reg.inventory.vcpus,
+        allocation_ratio: cx.config.cpu_allocation_ratio,
+        max_unit: reg.inventory.vcpus,
+      },
       MEMORY_MB: {
         total: reg.inventory.memoryMb,
         reserved: Math.min(cx.config.reserved_host_memory_mb, reg.inventory.memoryMb - 1),
         allocation_ratio: cx.config.ram_allocation_ratio,
         max_unit: reg.inventory.memoryMb,
       },
-      DISK_GB: { total: reg.inventory.diskGb, allocation_ratio: cx.config.disk_allocation_ratio, max_unit: reg.inventory.diskGb },
+      DISK_GB: {
+        total: reg.inventory.diskGb,
+        allocation_ratio: cx.config.disk_allocation_ratio,
+        max_unit: reg.inventory.diskGb,
+      },
     };
     const key = JSON.stringify([row.node_uuid, inventory, reg.traits]);
     if (this.#pushed.get(reg.host) !== key) {
@@ -93,7 +114,15 @@ export class InProcessControlPlane implements ComputeControlPlane {
       .where('deleted', '=', 0)
       .execute();
     const meta = rows.length
-      ? await this.#cx.db.selectFrom('compute_server_metadata').selectAll().where('server_id', 'in', rows.map((r) => r.id)).execute()
+      ? await this.#cx.db
+          .selectFrom('compute_server_metadata')
+          .selectAll()
+          .where(
+            'server_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .execute()
       : [];
     return rows.map((s) => {
       const f = parseJson<FlavorSnapshot>(s.flavor, {} as FlavorSnapshot);
@@ -142,7 +171,12 @@ export class InProcessControlPlane implements ComputeControlPlane {
     return this.#lifecycle.reportPowerState(serverId, powerState);
   }
 
-  async uploadSnapshot(imageId: string, data: Uint8Array, diskFormat: string, containerFormat: string): Promise<void> {
+  async uploadSnapshot(
+    imageId: string,
+    data: Uint8Array,
+    diskFormat: string,
+    containerFormat: string,
+  ): Promise<void> {
     void diskFormat;
     void containerFormat;
     await this.#cx.image.upload(await this.#serviceToken(), imageId, Buffer.from(data));

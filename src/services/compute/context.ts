@@ -2,7 +2,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ImageClient } from '../../clients/image.ts';
 import type { PlacementClient } from '../../clients/placement.ts';
-import type { Clock, IdSource } from '../../platform/clock.ts';
+import { type Clock, type IdSource, isoMicro, isoSeconds } from '../../platform/clock.ts';
 import type { ComputeConfig } from '../../platform/config.ts';
 import type { DialectName } from '../../platform/db/database.ts';
 import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
@@ -56,12 +56,12 @@ export class ComputeContext {
 
   /** Nova's timestamps: ISO 8601 to the second with a Z ("2026-11-21T07:00:00Z"). */
   nowIso(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return isoSeconds(this.clock.now());
   }
 
   /** Microsecond-precision timestamps (instance actions, usage), as Nova stores them. */
   nowMicro(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    return isoMicro(this.clock.now());
   }
 
   write<T>(fn: (trx: ComputeTrx, record: (c: Change) => void) => Promise<T>): Promise<T> {

@@ -2,8 +2,8 @@
 // the control plane the compute agents talk to; and, in all-in-one, this host's agent with its driver.
 import { join } from 'node:path';
 import { ComputeAgent } from '../../agent/compute/agent.ts';
-import type { HypervisorDriver } from '../../agent/compute/hypervisor-driver.ts';
 import { FakeFleet } from '../../agent/compute/drivers/fake/fake-fleet.ts';
+import type { HypervisorDriver } from '../../agent/compute/hypervisor-driver.ts';
 import type { ImageClient } from '../../clients/image.ts';
 import type { PlacementClient } from '../../clients/placement.ts';
 import type { Clock, IdSource } from '../../platform/clock.ts';

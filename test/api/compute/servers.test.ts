@@ -23,7 +23,12 @@ async function uploadImage(t: TestCloud, body: Record<string, unknown> = {}): Pr
   return img.body.id;
 }
 
-export async function waitFor(t: TestCloud, id: string, token: string, status: string): Promise<Record<string, unknown>> {
+export async function waitFor(
+  t: TestCloud,
+  id: string,
+  token: string,
+  status: string,
+): Promise<Record<string, unknown>> {
   let last: Record<string, unknown> = {};
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -34,7 +39,9 @@ export async function waitFor(t: TestCloud, id: string, token: string, status: s
     if (last['status'] === status) return last;
     await new Promise((res) => setTimeout(res, 10));
   }
-  throw new Error(`server ${id} stayed ${last['status']} (wanted ${status}): ${JSON.stringify(last['fault'])}`);
+  throw new Error(
+    `server ${id} stayed ${last['status']} (wanted ${status}): ${JSON.stringify(last['fault'])}`,
+  );
 }
 
 before(async () => {
@@ -59,7 +66,9 @@ describe('servers on the fake driver', () => {
     const r = await tc.request('POST', '/compute/v2.1/servers', {
       token: tc.adminToken,
       headers: MV,
-      body: { server: { name: 'vm one', flavorRef: '1', imageRef: imageId, networks: 'none', metadata: { a: 'b' } } },
+      body: {
+        server: { name: 'vm one', flavorRef: '1', imageRef: imageId, networks: 'none', metadata: { a: 'b' } },
+      },
     });
     assert.equal(r.status, 202, r.text);
     assert.ok(r.body.server.adminPass);
@@ -96,15 +105,23 @@ describe('servers on the fake driver', () => {
     const page = await tc.request('GET', '/compute/v2.1/servers/detail?limit=2', { token: tc.adminToken });
     assert.equal(page.body.servers.length, 2);
     assert.match(page.body.servers_links[0].href, /marker=/);
-    const rest = await tc.request('GET', `/compute/v2.1/servers/detail?limit=2&marker=${page.body.servers[1].id}`, { token: tc.adminToken });
+    const rest = await tc.request(
+      'GET',
+      `/compute/v2.1/servers/detail?limit=2&marker=${page.body.servers[1].id}`,
+      { token: tc.adminToken },
+    );
     assert.equal(rest.body.servers.length, 1);
     const neg = await tc.request('GET', '/compute/v2.1/servers?limit=-1', { token: tc.adminToken });
     assert.equal(neg.status, 400);
-    const future = await tc.request('GET', '/compute/v2.1/servers?changes-since=2099-01-01T00:00:00Z', { token: tc.adminToken });
+    const future = await tc.request('GET', '/compute/v2.1/servers?changes-since=2099-01-01T00:00:00Z', {
+      token: tc.adminToken,
+    });
     assert.deepEqual(future.body.servers, []);
     const bad = await tc.request('GET', '/compute/v2.1/servers?changes-since=nope', { token: tc.adminToken });
     assert.equal(bad.status, 400);
-    const status = await tc.request('GET', '/compute/v2.1/servers?status=ACTIVE&flavor=1', { token: tc.adminToken });
+    const status = await tc.request('GET', '/compute/v2.1/servers?status=ACTIVE&flavor=1', {
+      token: tc.adminToken,
+    });
     assert.ok(status.body.servers.length >= 3);
     for (const id of ids) await tc.request('DELETE', `/compute/v2.1/servers/${id}`, { token: tc.adminToken });
     for (const id of ids) await waitFor(tc, id, tc.adminToken, 'DELETED');
@@ -122,10 +139,15 @@ describe('servers on the fake driver', () => {
       body: { server: { name: 'x', flavorRef: '1', imageRef: '6b0d3e2a-7c43-4a5d-9a0e-1c5e1e0d2f11' } },
     });
     assert.equal(i.status, 400);
-    const n = await tc.request('GET', '/compute/v2.1/servers/6b0d3e2a-7c43-4a5d-9a0e-1c5e1e0d2f11', { token: tc.adminToken });
+    const n = await tc.request('GET', '/compute/v2.1/servers/6b0d3e2a-7c43-4a5d-9a0e-1c5e1e0d2f11', {
+      token: tc.adminToken,
+    });
     assert.equal(n.status, 404);
     assert.ok(n.body.itemNotFound);
-    const mv = await tc.request('GET', '/compute/v2.1/servers', { token: tc.adminToken, headers: { 'openstack-api-version': 'compute 3.0' } });
+    const mv = await tc.request('GET', '/compute/v2.1/servers', {
+      token: tc.adminToken,
+      headers: { 'openstack-api-version': 'compute 3.0' },
+    });
     assert.equal(mv.status, 406);
     const small = await uploadImage(tc, { min_ram: 4096 });
     const s = await tc.request('POST', '/compute/v2.1/servers', {
@@ -141,10 +163,37 @@ describe('servers on the fake driver', () => {
     });
     assert.equal(mine.status, 202, mine.text);
     const other = await tc.makeUser();
-    const peek = await tc.request('GET', `/compute/v2.1/servers/${mine.body.server.id}`, { token: other.token });
+    const peek = await tc.request('GET', `/compute/v2.1/servers/${mine.body.server.id}`, {
+      token: other.token,
+    });
     assert.equal(peek.status, 404);
     await waitFor(tc, mine.body.server.id, user.token, 'ACTIVE');
     await tc.request('DELETE', `/compute/v2.1/servers/${mine.body.server.id}`, { token: user.token });
+  });
+
+  test("a locked server refuses its owner's delete (409) and stays; an admin deletes it", async () => {
+    const user = await tc.makeUser();
+    const r = await tc.request('POST', '/compute/v2.1/servers', {
+      token: user.token,
+      body: { server: { name: 'locked', flavorRef: '42', imageRef: imageId } },
+    });
+    assert.equal(r.status, 202, r.text);
+    const id = r.body.server.id;
+    await waitFor(tc, id, user.token, 'ACTIVE');
+    const lock = await tc.request('POST', `/compute/v2.1/servers/${id}/action`, {
+      token: user.token,
+      body: { lock: null },
+    });
+    assert.equal(lock.status, 202, lock.text);
+    const del = await tc.request('DELETE', `/compute/v2.1/servers/${id}`, { token: user.token });
+    assert.equal(del.status, 409);
+    assert.equal(del.body.conflictingRequest.message, `Instance ${id} is locked`);
+    const still = await tc.request('GET', `/compute/v2.1/servers/${id}`, { token: user.token });
+    assert.equal(still.body.server.status, 'ACTIVE');
+    assert.equal(still.body.server['OS-EXT-STS:task_state'], null);
+    const admin = await tc.request('DELETE', `/compute/v2.1/servers/${id}`, { token: tc.adminToken });
+    assert.equal(admin.status, 204);
+    await waitFor(tc, id, user.token, 'DELETED');
   });
 
   test('50 concurrent creates racing for the last 5 instances of quota yield exactly 5', async () => {
@@ -168,6 +217,7 @@ describe('servers on the fake driver', () => {
     assert.equal(refused.length, 45);
     assert.match(refused[0]!.body.forbidden.message, /Quota exceeded for instances/);
     for (const r of ok) await waitFor(tc, r.body.server.id, user.token, 'ACTIVE');
-    for (const r of ok) await tc.request('DELETE', `/compute/v2.1/servers/${r.body.server.id}`, { token: user.token });
+    for (const r of ok)
+      await tc.request('DELETE', `/compute/v2.1/servers/${r.body.server.id}`, { token: user.token });
   });
 });

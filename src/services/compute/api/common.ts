@@ -59,12 +59,6 @@ export function nextLinks(
   return [{ rel: 'next', href: `${computeRoot(ctx)}/v2.1/${collectionPath}?${params.toString()}` }];
 }
 
-/** The project a request acts in (its token's); Nova requires a project-scoped token for most calls. */
-export function projectOf(ctx: RouteContext): string {
-  const auth = ctx.requireAuth();
-  return auth.projectId ?? '';
-}
-
 export function parseJson<T>(text: string | null | undefined, fallback: T): T {
   if (text === null || text === undefined || text === '') return fallback;
   try {
@@ -72,24 +66,4 @@ export function parseJson<T>(text: string | null | undefined, fallback: T): T {
   } catch {
     return fallback;
   }
-}
-
-/** Nova's timestamp without zone for some bodies ("2026-11-21T07:00:00.000000"). */
-export function isoNoZone(iso: string | null): string | null {
-  if (!iso) return null;
-  const d = new Date(iso);
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000');
-}
-
-/** The body's single top-level key (Nova wraps bodies: {"server": {…}}); 400 when absent. */
-export function unwrap<T = Record<string, unknown>>(ctx: RouteContext, key: string): T {
-  const body = ctx.body as Record<string, unknown> | undefined;
-  const inner = body?.[key];
-  if (inner === undefined || inner === null || typeof inner !== 'object')
-    throw new ApiError(
-      400,
-      'ValidationError',
-      `Invalid input for field/attribute ${key}. Value: None. '${key}' is a required property`,
-    );
-  return inner as T;
 }

@@ -8,8 +8,8 @@ import type { ComputeContext } from '../context.ts';
 import { ComputeErrors } from '../errors.ts';
 import { findServer, type Server } from '../store/servers.ts';
 import type { InstanceActionRow } from '../store/tables.ts';
-import { badQuery, isoNoZone, limitAndMarker, nextLinks } from './common.ts';
-import { strictQuery } from './resource-common.ts';
+import { badQuery, limitAndMarker, nextLinks } from './common.ts';
+import { naive, strictQuery } from './resource-common.ts';
 import { hostIdOf } from './servers.view.ts';
 
 const RULE = 'os_compute_api:os-instance-actions:';
@@ -36,10 +36,10 @@ function actionView(ctx: RouteContext, a: ActionRow): Record<string, unknown> {
     request_id: a.request_id,
     user_id: a.user_id,
     project_id: a.project_id,
-    start_time: isoNoZone(a.start_time),
+    start_time: naive(a.start_time),
     message: a.message,
   };
-  if (ctx.mv!.atLeast('2.58')) out['updated_at'] = isoNoZone(a.updated_at);
+  if (ctx.mv!.atLeast('2.58')) out['updated_at'] = naive(a.updated_at);
   return out;
 }
 
@@ -140,8 +140,8 @@ async function showAction(cx: ComputeContext, ctx: RouteContext): Promise<RouteR
     action['events'] = events.map((e) => {
       const ev: Record<string, unknown> = {
         event: e.event,
-        start_time: isoNoZone(e.start_time),
-        finish_time: isoNoZone(e.finish_time),
+        start_time: naive(e.start_time),
+        finish_time: naive(e.finish_time),
         result: e.result,
       };
       if (showTraceback) ev['traceback'] = e.traceback;

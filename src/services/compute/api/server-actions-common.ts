@@ -10,8 +10,7 @@ import { finishEvent, recordAction } from '../store/actions.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
 import type { FlavorSnapshot } from '../store/tables.ts';
 import { parseJson } from './common.ts';
-import { isAdmin } from './resource-common.ts';
-import { startTask, visibleServer } from './servers.ts';
+import { checkNotLocked, startTask, visibleServer } from './servers.ts';
 
 /** One action request: the action key's value is `args` (already validated against the action's schema). */
 export interface ActionRequest {
@@ -42,10 +41,6 @@ export interface LoadOptions {
  * Nova's check_instance_lock: a locked server refuses everyone but admins (context.is_admin), owner included;
  * the owner/admin distinction only matters to unlock.
  */
-export function checkNotLocked(ctx: RouteContext, s: Server): void {
-  if (s.locked && !isAdmin(ctx)) throw ComputeErrors.locked(s.id);
-}
-
 /** visibleServer with the action's rule, then Nova's lock and state checks in Nova's order. */
 export async function loadForAction(a: ActionRequest, rule: string, opts: LoadOptions = {}): Promise<Server> {
   const s = await visibleServer(a.cx, a.ctx, a.serverId, rule);

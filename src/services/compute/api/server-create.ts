@@ -8,6 +8,7 @@ import type { RouteContext, RouteResult } from '../../../platform/http/types.ts'
 import { SchemaValidator } from '../../../platform/http/validate.ts';
 import type { ComputeContext, ComputeTrx } from '../context.ts';
 import { hostnameFrom } from '../domain/hostname.ts';
+import { hostZones } from '../domain/zones.ts';
 import { ComputeErrors } from '../errors.ts';
 import { recordAction } from '../store/actions.ts';
 import { countUsage, getLimits } from '../store/quotas.ts';
@@ -101,7 +102,6 @@ export async function checkServerQuota(
   cx: ComputeContext,
   trx: ComputeTrx,
   projectId: string,
-  userId: string,
   flavor: FlavorSnapshot,
   minCount: number,
   maxCount: number,
@@ -261,7 +261,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
         'MetadataLimitExceeded',
         `Quota exceeded for metadata_items: Requested ${Object.keys(metadata).length}, but already used 0 of ${metaLimit} metadata_items`,
       );
-    const count = await checkServerQuota(cx, trx, projectId, auth.userId, flavor, minCount, maxCount);
+    const count = await checkServerQuota(cx, trx, projectId, flavor, minCount, maxCount);
     if (groupId !== undefined) {
       const members = await trx
         .selectFrom('compute_server_group_members')
@@ -405,7 +405,6 @@ function toList(v: unknown): string[] {
 }
 
 async function zoneNames(cx: ComputeContext): Promise<Set<string>> {
-  const { hostZones } = await import('../domain/zones.ts');
   const zones = await hostZones(cx);
   const out = new Set<string>(zones.values());
   out.add(cx.config.default_availability_zone);

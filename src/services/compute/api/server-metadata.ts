@@ -12,8 +12,7 @@ import {
   serverMetadataUpdate,
   serverMetadataUpdateAll,
 } from './schemas/metadata.schema.ts';
-import { checkNotLocked } from './server-actions-common.ts';
-import { visibleServer } from './servers.ts';
+import { checkNotLocked, visibleServer } from './servers.ts';
 
 const RULE = 'os_compute_api:server-metadata:';
 const BASE = '/compute/v2.1/servers/:server_id/metadata';

@@ -8,6 +8,7 @@ import { hostnameFrom } from '../domain/hostname.ts';
 import { ComputeErrors } from '../errors.ts';
 import { recordAction } from '../store/actions.ts';
 import { findServer, type HostInfoCache, loadExtras, type Server } from '../store/servers.ts';
+import { isAdmin } from './resource-common.ts';
 import { serverUpdate } from './schemas/servers.schema.ts';
 import { createServers } from './server-create.ts';
 import { listServers } from './server-list.ts';
@@ -102,14 +103,9 @@ export async function startTask(
   });
 }
 
-export function checkLocked(ctx: RouteContext, s: Server): void {
-  if (
-    s.locked &&
-    !ctx.can('os_compute_api:os-lock-server:unlock:unlock_override', { project_id: s.project_id })
-  ) {
-    const auth = ctx.requireAuth();
-    if (!(s.locked_by === 'owner' && auth.projectId === s.project_id)) throw ComputeErrors.locked(s.id);
-  }
+/** Nova's lock rule: a locked server refuses every change except by an admin (409 InstanceIsLocked). */
+export function checkNotLocked(ctx: RouteContext, s: Server): void {
+  if (s.locked && !isAdmin(ctx)) throw ComputeErrors.locked(s.id);
 }
 
 export function serverRoutes(
@@ -167,7 +163,7 @@ export function serverRoutes(
       path: '/compute/v2.1/servers/:server_id',
       async handler(ctx) {
         const s = await visibleServer(cx, ctx, ctx.params['server_id']!, 'os_compute_api:servers:delete');
-        checkLocked(ctx, s);
+        checkNotLocked(ctx, s);
         if (s.task_state === 'deleting') return { status: 204 };
         await startTask(cx, ctx, s, 'delete', { task_state: 'deleting' });
         await onDelete({ ...s, task_seq: s.task_seq + 1, task_state: 'deleting' });

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { RouteContext } from '../../../platform/http/types.ts';
 import { statusOf } from '../domain/server-states.ts';
 import type { FlavorSnapshot, ServerRow } from '../store/tables.ts';
-import { computeRoot, isoNoZone, parseJson, resourceLinks } from './common.ts';
+import { computeRoot, parseJson, resourceLinks } from './common.ts';
+import { naive } from './resource-common.ts';
 
 /** What a view needs beside the row; lists load these in batches. */
 export interface ServerExtras {
@@ -122,8 +123,8 @@ export function serverView(
     s['OS-EXT-AZ:availability_zone'] = extras.zone;
     s['config_drive'] = row.config_drive;
     s['key_name'] = row.key_name;
-    s['OS-SRV-USG:launched_at'] = isoNoZone(row.launched_at);
-    s['OS-SRV-USG:terminated_at'] = isoNoZone(row.terminated_at);
+    s['OS-SRV-USG:launched_at'] = naive(row.launched_at);
+    s['OS-SRV-USG:terminated_at'] = naive(row.terminated_at);
     s['security_groups'] = parseJson<string[]>(row.security_groups, []).map((name) => ({ name }));
     if (opts.extended) {
       s['OS-EXT-SRV-ATTR:host'] = row.host;

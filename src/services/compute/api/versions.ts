@@ -17,18 +17,32 @@ function version(ctx: RouteContext, id: 'v2.0' | 'v2.1'): Record<string, unknown
 
 function document(ctx: RouteContext, id: 'v2.0' | 'v2.1'): Record<string, unknown> {
   const v = version(ctx, id);
-  (v['links'] as unknown[]).push({ rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' });
+  (v['links'] as unknown[]).push({
+    rel: 'describedby',
+    type: 'text/html',
+    href: 'https://docs.openstack.org/',
+  });
   v['media-types'] = [
-    { base: 'application/json', type: `application/vnd.openstack.compute+json;version=${id === 'v2.1' ? '2.1' : '2'}` },
+    {
+      base: 'application/json',
+      type: `application/vnd.openstack.compute+json;version=${id === 'v2.1' ? '2.1' : '2'}`,
+    },
   ];
   return { version: v };
 }
 
 export function versionRoutes(): Route[] {
-  const list: Route['handler'] = (ctx) => ({ body: { versions: [version(ctx, 'v2.0'), version(ctx, 'v2.1')] } });
+  const list: Route['handler'] = (ctx) => ({
+    body: { versions: [version(ctx, 'v2.0'), version(ctx, 'v2.1')] },
+  });
   return [
     { method: 'GET', path: '/compute', auth: 'none', handler: list },
-    { method: 'GET', path: '/compute/v2.1', auth: 'none', handler: (ctx) => ({ body: document(ctx, 'v2.1') }) },
+    {
+      method: 'GET',
+      path: '/compute/v2.1',
+      auth: 'none',
+      handler: (ctx) => ({ body: document(ctx, 'v2.1') }),
+    },
     { method: 'GET', path: '/compute/v2', auth: 'none', handler: (ctx) => ({ body: document(ctx, 'v2.0') }) },
   ];
 }

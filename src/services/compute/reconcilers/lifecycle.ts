@@ -34,7 +34,14 @@ const EVENT: Record<string, string> = {
 };
 
 /** Tasks after which the server returns to the vm_state it had before (kept in task_args.prev_vm_state). */
-const KEEPS_STATE = new Set(['image_snapshot', 'image_backup', 'rebuilding', 'updating_password', 'migrating', 'resize_confirming']);
+const KEEPS_STATE = new Set([
+  'image_snapshot',
+  'image_backup',
+  'rebuilding',
+  'updating_password',
+  'migrating',
+  'resize_confirming',
+]);
 
 export class ServerLifecycle {
   readonly #cx: ComputeContext;
@@ -55,21 +62,45 @@ export class ServerLifecycle {
       const now = cx.nowMicro();
       const res = await trx
         .updateTable('compute_servers')
-        .set({ deleted: 1, deleted_at: now, terminated_at: now, vm_state: 'deleted', task_state: null, power_state: PowerState.NOSTATE, updated_at: now, task_seq: s.task_seq + 1 })
+        .set({
+          deleted: 1,
+          deleted_at: now,
+          terminated_at: now,
+          vm_state: 'deleted',
+          task_state: null,
+          power_state: PowerState.NOSTATE,
+          updated_at: now,
+          task_seq: s.task_seq + 1,
+        })
         .where('id', '=', s.id)
         .where('deleted', '=', 0)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) return false;
       await trx.deleteFrom('compute_server_group_members').where('server_id', '=', s.id).execute();
-      await finishEvent(trx, { serverId: s.id, event: EVENT['deleting']!, start: s.updated_at, now, ok: true, host: s.host });
+      await finishEvent(trx, {
+        serverId: s.id,
+        event: EVENT['deleting']!,
+        start: s.updated_at,
+        now,
+        ok: true,
+        host: s.host,
+      });
       record({ kind: 'server', id: s.id, action: 'delete', projectId: s.project_id, data: { host: s.host } });
       return true;
     });
-    if (done) await this.releaseAllocations(s.id).catch((err) => cx.log.warn({ err, server: s.id }, 'releasing allocations failed; retried by resync'));
+    if (done)
+      await this.releaseAllocations(s.id).catch((err) =>
+        cx.log.warn({ err, server: s.id }, 'releasing allocations failed; retried by resync'),
+      );
   }
 
   /** A task ended on the host; returns false when (taskSeq, taskState) is no longer current. */
-  async completeTask(serverId: string, taskSeq: number, taskState: string, outcome: TaskOutcome): Promise<boolean> {
+  async completeTask(
+    serverId: string,
+    taskSeq: number,
+    taskState: string,
+    outcome: TaskOutcome,
+  ): Promise<boolean> {
     const cx = this.#cx;
     const s = await findServer(cx.db, serverId);
     if (!s || s.task_seq !== taskSeq || s.task_state !== taskState) return false;
@@ -79,7 +110,13 @@ export class ServerLifecycle {
     }
     const args = parseJson<Record<string, unknown>>(s.task_args, {});
     const now = cx.nowMicro();
-    const set: Partial<Server> = { task_state: null, task_seq: s.task_seq + 1, updated_at: now, task_args: '{}', progress: 0 };
+    const set: Partial<Server> = {
+      task_state: null,
+      task_seq: s.task_seq + 1,
+      updated_at: now,
+      task_args: '{}',
+      progress: 0,
+    };
     let release = false;
     if (outcome.ok) {
       const r = TASK_RESULT[taskState] ?? { vm: s.vm_state, power: outcome.powerState };
@@ -93,7 +130,8 @@ export class ServerLifecycle {
         set.launched_at = now;
         set.progress = 100;
       }
-      if (taskState === 'resize_finish' && args['prev_vm_state'] === 'stopped') set.power_state = PowerState.SHUTDOWN;
+      if (taskState === 'resize_finish' && args['prev_vm_state'] === 'stopped')
+        set.power_state = PowerState.SHUTDOWN;
       if (taskState === 'shelving_offloading') {
         set.host = null;
         set.node = null;
@@ -131,13 +169,31 @@ export class ServerLifecycle {
       }
     }
     const ok = await cx.write(async (trx, record) => {
-      const res = await trx.updateTable('compute_servers').set(set).where('id', '=', s.id).where('task_seq', '=', taskSeq).executeTakeFirst();
+      const res = await trx
+        .updateTable('compute_servers')
+        .set(set)
+        .where('id', '=', s.id)
+        .where('task_seq', '=', taskSeq)
+        .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return false;
-      if (taskState === 'resize_confirming' || taskState === 'resize_finish' || taskState === 'resize_reverting') {
+      if (
+        taskState === 'resize_confirming' ||
+        taskState === 'resize_finish' ||
+        taskState === 'resize_reverting'
+      ) {
         const mig = args['migration_id'] as string | undefined;
         if (mig) {
-          const status = taskState === 'resize_finish' ? 'finished' : taskState === 'resize_confirming' ? 'confirmed' : 'reverted';
-          await trx.updateTable('compute_migrations').set({ status: outcome.ok ? status : 'error', updated_at: now }).where('uuid', '=', mig).execute();
+          const status =
+            taskState === 'resize_finish'
+              ? 'finished'
+              : taskState === 'resize_confirming'
+                ? 'confirmed'
+                : 'reverted';
+          await trx
+            .updateTable('compute_migrations')
+            .set({ status: outcome.ok ? status : 'error', updated_at: now })
+            .where('uuid', '=', mig)
+            .execute();
         }
       }
       const event = EVENT[taskState] ?? `compute_${taskState}`;
@@ -148,17 +204,40 @@ export class ServerLifecycle {
         now,
         ok: outcome.ok,
         host: s.host,
-        ...(outcome.ok ? {} : { traceback: outcome.fault.details ?? outcome.fault.message, message: 'Error', details: outcome.fault.message }),
+        ...(outcome.ok
+          ? {}
+          : {
+              traceback: outcome.fault.details ?? outcome.fault.message,
+              message: 'Error',
+              details: outcome.fault.message,
+            }),
       });
-      record({ kind: 'server', id: s.id, action: 'update', projectId: s.project_id, data: { host: s.host, task: null } });
+      record({
+        kind: 'server',
+        id: s.id,
+        action: 'update',
+        projectId: s.project_id,
+        data: { host: s.host, task: null },
+      });
       return true;
     });
     const mig = typeof args['migration_id'] === 'string' ? args['migration_id'] : undefined;
-    if (ok && mig && (taskState === 'resize_confirming' || taskState === 'migrating' || taskState === 'rebuilding')) {
+    if (
+      ok &&
+      mig &&
+      (taskState === 'resize_confirming' || taskState === 'migrating' || taskState === 'rebuilding')
+    ) {
       // The move is final: the source's allocation (held by the migration) goes.
       await cx.placement.deleteAllocations(mig).catch(() => {});
       if (taskState !== 'resize_confirming')
-        await cx.db.updateTable('compute_migrations').set({ status: outcome.ok ? (taskState === 'migrating' ? 'completed' : 'done') : 'error', updated_at: now }).where('uuid', '=', mig).execute();
+        await cx.db
+          .updateTable('compute_migrations')
+          .set({
+            status: outcome.ok ? (taskState === 'migrating' ? 'completed' : 'done') : 'error',
+            updated_at: now,
+          })
+          .where('uuid', '=', mig)
+          .execute();
     }
     if (ok && mig && taskState === 'resize_reverting' && outcome.ok) {
       // Back to the old flavor on the source: the migration's allocation returns to the server.
@@ -175,9 +254,20 @@ export class ServerLifecycle {
     const s = await findServer(cx.db, serverId);
     if (!s || s.task_state !== null || s.power_state === powerState) return;
     const set: Partial<Server> = { power_state: powerState, updated_at: cx.nowMicro() };
-    if (s.vm_state === 'active' && (powerState === PowerState.SHUTDOWN || powerState === PowerState.CRASHED || powerState === PowerState.NOSTATE)) set.vm_state = 'stopped';
+    if (
+      s.vm_state === 'active' &&
+      (powerState === PowerState.SHUTDOWN ||
+        powerState === PowerState.CRASHED ||
+        powerState === PowerState.NOSTATE)
+    )
+      set.vm_state = 'stopped';
     await cx.write(async (trx, record) => {
-      await trx.updateTable('compute_servers').set(set).where('id', '=', s.id).where('task_seq', '=', s.task_seq).execute();
+      await trx
+        .updateTable('compute_servers')
+        .set(set)
+        .where('id', '=', s.id)
+        .where('task_seq', '=', s.task_seq)
+        .execute();
       record({ kind: 'server', id: s.id, action: 'update', projectId: s.project_id, data: { host: s.host } });
     });
   }
@@ -190,14 +280,36 @@ export class ServerLifecycle {
       const prev = (args['prev_vm_state'] as Server['vm_state'] | undefined) ?? s.vm_state;
       const res = await trx
         .updateTable('compute_servers')
-        .set({ vm_state: prev, task_state: null, task_args: '{}', task_seq: s.task_seq + 1, updated_at: now, new_flavor: null, fault: JSON.stringify({ message, code: 500, details: message, created: now }) })
+        .set({
+          vm_state: prev,
+          task_state: null,
+          task_args: '{}',
+          task_seq: s.task_seq + 1,
+          updated_at: now,
+          new_flavor: null,
+          fault: JSON.stringify({ message, code: 500, details: message, created: now }),
+        })
         .where('id', '=', s.id)
         .where('task_seq', '=', s.task_seq)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return;
       if (typeof args['migration_id'] === 'string')
-        await trx.updateTable('compute_migrations').set({ status: 'error', updated_at: now }).where('uuid', '=', args['migration_id']).execute();
-      await finishEvent(trx, { serverId: s.id, event: 'conductor_migrate_server', start: s.updated_at, now, ok: false, host: null, traceback: message, message: 'Error', details: message });
+        await trx
+          .updateTable('compute_migrations')
+          .set({ status: 'error', updated_at: now })
+          .where('uuid', '=', args['migration_id'])
+          .execute();
+      await finishEvent(trx, {
+        serverId: s.id,
+        event: 'conductor_migrate_server',
+        start: s.updated_at,
+        now,
+        ok: false,
+        host: null,
+        traceback: message,
+        message: 'Error',
+        details: message,
+      });
       record({ kind: 'server', id: s.id, action: 'update', projectId: s.project_id, data: { task: null } });
     });
   }
@@ -209,12 +321,28 @@ export class ServerLifecycle {
       const now = cx.nowMicro();
       const res = await trx
         .updateTable('compute_servers')
-        .set({ vm_state: 'error', task_state: null, task_seq: s.task_seq + 1, updated_at: now, fault: JSON.stringify({ message, code, details, created: now }) })
+        .set({
+          vm_state: 'error',
+          task_state: null,
+          task_seq: s.task_seq + 1,
+          updated_at: now,
+          fault: JSON.stringify({ message, code, details, created: now }),
+        })
         .where('id', '=', s.id)
         .where('task_seq', '=', s.task_seq)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return;
-      await finishEvent(trx, { serverId: s.id, event: 'conductor_schedule_and_build_instances', start: s.created_at, now, ok: false, host: null, traceback: details || message, message: 'Error', details: message });
+      await finishEvent(trx, {
+        serverId: s.id,
+        event: 'conductor_schedule_and_build_instances',
+        start: s.created_at,
+        now,
+        ok: false,
+        host: null,
+        traceback: details || message,
+        message: 'Error',
+        details: message,
+      });
       record({ kind: 'server', id: s.id, action: 'update', projectId: s.project_id, data: { task: null } });
     });
   }

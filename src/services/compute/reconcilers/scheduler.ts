@@ -50,7 +50,10 @@ export class Scheduler {
 
   start(resyncMs = 10_000): void {
     this.#unsubscribe = this.#cx.feed.subscribe(
-      (e: ChangeEvent) => e.service === 'compute' && e.kind === 'server' && (e.data['task'] === 'scheduling' || e.data['schedule'] === true),
+      (e: ChangeEvent) =>
+        e.service === 'compute' &&
+        e.kind === 'server' &&
+        (e.data['task'] === 'scheduling' || e.data['schedule'] === true),
       (events) => {
         for (const e of events) this.#queue.add(e.resourceId);
       },
@@ -80,7 +83,11 @@ export class Scheduler {
         .where('task_state', 'is not', null)
         .execute();
       for (const r of rows) {
-        if (r.task_state === 'scheduling' || parseJson<Record<string, unknown>>(r.task_args, {})['schedule'] === true) this.#queue.add(r.id);
+        if (
+          r.task_state === 'scheduling' ||
+          parseJson<Record<string, unknown>>(r.task_args, {})['schedule'] === true
+        )
+          this.#queue.add(r.id);
       }
     } catch (err) {
       this.#cx.log.warn({ err }, 'scheduler resync failed');
@@ -132,9 +139,14 @@ export class Scheduler {
         rpUuid: h.node_uuid,
         zone: zones.get(h.host) ?? cx.config.default_availability_zone,
         enabled: h.disabled === 0,
-        up: h.forced_down === 0 && h.heartbeat_at !== null && now - Date.parse(h.heartbeat_at) <= cx.config.service_down_time * 1000,
+        up:
+          h.forced_down === 0 &&
+          h.heartbeat_at !== null &&
+          now - Date.parse(h.heartbeat_at) <= cx.config.service_down_time * 1000,
         hypervisorType: h.hypervisor_type,
-        aggregates: aggs.filter((a) => a.host === h.host).map((a) => parseJson<Record<string, string>>(a.metadata, {})),
+        aggregates: aggs
+          .filter((a) => a.host === h.host)
+          .map((a) => parseJson<Record<string, string>>(a.metadata, {})),
         free: { vcpu: free('VCPU'), ramMb: free('MEMORY_MB'), diskGb: free('DISK_GB') },
       });
     }
@@ -143,7 +155,11 @@ export class Scheduler {
 
   async #groupInfo(s: Server, groupId: string): Promise<SchedulingRequest['group']> {
     const cx = this.#cx;
-    const g = await cx.db.selectFrom('compute_server_groups').selectAll().where('id', '=', groupId).executeTakeFirst();
+    const g = await cx.db
+      .selectFrom('compute_server_groups')
+      .selectAll()
+      .where('id', '=', groupId)
+      .executeTakeFirst();
     if (!g) return undefined;
     const members = await cx.db
       .selectFrom('compute_server_group_members')
@@ -161,21 +177,31 @@ export class Scheduler {
 
   async #serverHosts(ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#cx.db.selectFrom('compute_servers').select('host').where('id', 'in', ids).execute();
+    const rows = await this.#cx.db
+      .selectFrom('compute_servers')
+      .select('host')
+      .where('id', 'in', ids)
+      .execute();
     return rows.map((r) => r.host).filter((h): h is string => h !== null);
   }
 
   async #place(s: Server, spec: RequestSpec, args: Record<string, unknown>): Promise<void> {
     const cx = this.#cx;
     const building = s.task_state === 'scheduling';
-    const flavor = parseJson<FlavorSnapshot>(args['new_flavor'] ? JSON.stringify(args['new_flavor']) : s.flavor, {} as FlavorSnapshot);
+    const flavor = parseJson<FlavorSnapshot>(
+      args['new_flavor'] ? JSON.stringify(args['new_flavor']) : s.flavor,
+      {} as FlavorSnapshot,
+    );
     const resources: Record<string, number> = {
       VCPU: flavor.vcpus,
       MEMORY_MB: flavor.memory_mb,
     };
     const disk = flavor.root_gb + flavor.ephemeral_gb + Math.ceil(flavor.swap / 1024);
     if (disk > 0) resources['DISK_GB'] = disk;
-    const { allocationRequests, providerSummaries } = await cx.placement.getAllocationCandidates({ resources, limit: 1000 });
+    const { allocationRequests, providerSummaries } = await cx.placement.getAllocationCandidates({
+      resources,
+      limit: 1000,
+    });
     const states = await this.#hostStates(providerSummaries);
     const req: SchedulingRequest = {
       projectId: s.project_id,
@@ -183,7 +209,10 @@ export class Scheduler {
       forcedHost: (args['dest_host'] as string | undefined) ?? spec.forcedHost ?? null,
       forcedNode: spec.forcedNode ?? null,
       image: spec.image ?? {},
-      ignoreHosts: [...(spec.ignoreHosts ?? []), ...(!building && s.host && args['allow_same_host'] !== true ? [s.host] : [])],
+      ignoreHosts: [
+        ...(spec.ignoreHosts ?? []),
+        ...(!building && s.host && args['allow_same_host'] !== true ? [s.host] : []),
+      ],
       ...(spec.group ? { group: await this.#groupInfo(s, spec.group) } : {}),
       sameHosts: spec.sameHost?.length ? await this.#serverHosts(spec.sameHost) : null,
       differentHosts: await this.#serverHosts(spec.differentHost ?? []),
@@ -195,7 +224,10 @@ export class Scheduler {
         return h ? { h, ar } : undefined;
       })
       .filter((x): x is NonNullable<typeof x> => x !== undefined);
-    const { passed, removed } = filterHosts(candidates.map((c) => c.h), req);
+    const { passed, removed } = filterHosts(
+      candidates.map((c) => c.h),
+      req,
+    );
     const ordered = weighHosts(passed, req, {
       ram: cx.config.ram_weight_multiplier,
       cpu: cx.config.cpu_weight_multiplier,
@@ -207,7 +239,8 @@ export class Scheduler {
     if (moving) {
       // The source's allocation goes to the migration (Nova's migration-based allocations).
       const existing = await cx.placement.getAllocations(s.id);
-      if (Object.keys(existing.allocations ?? {}).length > 0) await cx.placement.moveAllocations(s.id, args['migration_id'] as string);
+      if (Object.keys(existing.allocations ?? {}).length > 0)
+        await cx.placement.moveAllocations(s.id, args['migration_id'] as string);
     }
     for (const h of ordered.slice(0, Math.max(1, cx.config.max_attempts + 5))) {
       const ar = candidates.find((c) => c.h === h)!.ar;
@@ -227,9 +260,18 @@ export class Scheduler {
     }
     if (moving) await cx.placement.moveAllocations(args['migration_id'] as string, s.id).catch(() => {});
     this.stats.failures++;
-    const why = Object.entries(removed).map(([f, n]) => `${f} removed ${n}`).join(', ');
+    const why = Object.entries(removed)
+      .map(([f, n]) => `${f} removed ${n}`)
+      .join(', ');
     if (building) {
-      await this.#lifecycle.failBuild(s, 'No valid host was found. ', 500, why ? `No valid host was found. ${why}` : 'No valid host was found. There are not enough hosts available.');
+      await this.#lifecycle.failBuild(
+        s,
+        'No valid host was found. ',
+        500,
+        why
+          ? `No valid host was found. ${why}`
+          : 'No valid host was found. There are not enough hosts available.',
+      );
     } else {
       await this.#lifecycle.failMove(s, args, 'No valid host was found. ');
     }
@@ -245,7 +287,12 @@ export class Scheduler {
         next.task_state = 'spawning';
         next.availability_zone = s.availability_zone;
       } else {
-        next.task_args = JSON.stringify({ ...args, schedule: false, source_host: s.host, source_node: s.node });
+        next.task_args = JSON.stringify({
+          ...args,
+          schedule: false,
+          source_host: s.host,
+          source_node: s.node,
+        });
         if (s.task_state === 'resize_prep') next.task_state = 'resize_finish';
         if (args['new_flavor']) {
           next.old_flavor = s.flavor;
@@ -255,14 +302,31 @@ export class Scheduler {
         if (typeof args['migration_id'] === 'string') {
           await trx
             .updateTable('compute_migrations')
-            .set({ dest_compute: h.host, dest_node: h.node, dest_host: h.host, status: 'migrating', updated_at: now })
+            .set({
+              dest_compute: h.host,
+              dest_node: h.node,
+              dest_host: h.host,
+              status: 'migrating',
+              updated_at: now,
+            })
             .where('uuid', '=', args['migration_id'])
             .execute();
         }
       }
-      const res = await trx.updateTable('compute_servers').set(next).where('id', '=', s.id).where('task_seq', '=', s.task_seq).executeTakeFirst();
+      const res = await trx
+        .updateTable('compute_servers')
+        .set(next)
+        .where('id', '=', s.id)
+        .where('task_seq', '=', s.task_seq)
+        .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return false;
-      record({ kind: 'server', id: s.id, action: 'update', projectId: s.project_id, data: { host: h.host, task: next.task_state ?? s.task_state } });
+      record({
+        kind: 'server',
+        id: s.id,
+        action: 'update',
+        projectId: s.project_id,
+        data: { host: h.host, task: next.task_state ?? s.task_state },
+      });
       return true;
     });
   }

@@ -1,9 +1,8 @@
-// Server queries: lookups (getServer throws Nova's 404, findServer returns undefined) and the batched extras a
+// Server queries: lookups (findServer returns undefined; handlers turn that into Nova's 404) and the batched extras a
 // view needs (metadata, tags, groups, volumes, zone, host status).
 import type { Selectable } from 'kysely';
 import type { ServerExtras } from '../api/servers.view.ts';
 import type { ComputeContext, ComputeDb } from '../context.ts';
-import { ComputeErrors } from '../errors.ts';
 import type { ServerRow } from './tables.ts';
 
 export type Server = Selectable<ServerRow>;
@@ -27,12 +26,6 @@ export async function findServer(
   let q = db.selectFrom('compute_servers').selectAll().where('id', '=', uuid);
   if (!opts.deleted) q = q.where('deleted', '=', 0);
   return q.executeTakeFirst();
-}
-
-export async function getServer(db: ComputeDb, id: string): Promise<Server> {
-  const s = await findServer(db, id);
-  if (!s) throw ComputeErrors.serverNotFound(id);
-  return s;
 }
 
 /** Each host's zone and status, cached per compute write generation. */
