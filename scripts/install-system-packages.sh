@@ -20,6 +20,8 @@ PACKAGES=(
   iproute2
   socat
   cpio
+  # compute: x509 keypair generation (os-keypairs type x509 without a public key)
+  openssl
   # benchmarks: a C load generator (npm run bench)
   wrk
 )
