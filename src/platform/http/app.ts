@@ -233,6 +233,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
             authorize(rule, target = {}) {
               if (can(rule, target)) return;
               if (!auth) throw unauthenticated();
+              if (service.policyDenied) throw service.policyDenied(rule);
               throw new ApiError(
                 403,
                 'Forbidden',

@@ -1,5 +1,6 @@
 // The HTTP vocabulary every service uses: routes as data, a request context, and the auth context of a token.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ErrorDialect } from './error-dialects.ts';
 import type { Microversion, MicroversionSpec } from './microversion.ts';
@@ -103,6 +104,8 @@ export interface ServiceHttp {
   /** Shapes the policy target from a handler's target and the path parameters (Keystone nests it under
    * `target` beside the path parameters; Nova passes it flat). Default: the handler's target as is. */
   policyTarget?: (target: Record<string, unknown>, params: Record<string, string>) => Record<string, unknown>;
+  /** The error a policy refusal raises (default: Keystone's "You are not authorized …" 403). */
+  policyDenied?: (rule: string) => ApiError;
   /** Extra headers for every response of this service (e.g. x-compute-request-id). */
   requestIdHeaders?: string[];
 }

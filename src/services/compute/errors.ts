@@ -17,6 +17,9 @@ export const ComputeErrors = {
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
   conflict: (message: string) => new ApiError(409, 'Conflict', message),
   forbidden: (message: string) => new ApiError(403, 'Forbidden', message),
+  /** Nova's PolicyNotAuthorized text. */
+  policyDenied: (rule: string) =>
+    new ApiError(403, 'PolicyNotAuthorized', `Policy doesn't allow ${rule} to be performed.`),
   notFound: (message: string) => new ApiError(404, 'NotFound', message),
   quotaExceeded: (message: string) => new ApiError(403, 'QuotaError', message),
 };

@@ -22,6 +22,7 @@ import { computeRoutes } from './api/routes.ts';
 import { ensureDefaultFlavors } from './bootstrap.ts';
 import { ComputeContext, type ComputeDb } from './context.ts';
 import { hostZones } from './domain/zones.ts';
+import { ComputeErrors } from './errors.ts';
 import { computePolicies, computePolicyEnforcer } from './policy.ts';
 import { ServerLifecycle } from './reconcilers/lifecycle.ts';
 import { Scheduler } from './reconcilers/scheduler.ts';
@@ -92,6 +93,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     policy: computePolicyEnforcer(new PolicyEngine(computePolicies, deps.config.policy_overrides)),
     microversions: computeMicroversions,
     requestIdHeaders: ['x-compute-request-id'],
+    policyDenied: ComputeErrors.policyDenied,
   };
   let agent: ComputeAgent | undefined;
   let fleet: FakeFleet | undefined;

@@ -11,6 +11,7 @@ import type { ChangeFeed } from '../../platform/watch/feed.ts';
 import { placementRoutes } from './api/routes.ts';
 import { PlacementContext, type PlacementDb } from './context.ts';
 import { placementMicroversions } from './domain/versions.ts';
+import { PlacementErrors } from './errors.ts';
 import { placementPolicies } from './policy.ts';
 import { placementMigrations } from './store/migrations/0001-initial.ts';
 
@@ -51,6 +52,7 @@ export async function createPlacementService(deps: PlacementServiceDeps): Promis
     routes: placementRoutes(px),
     policy: new PolicyEngine(placementPolicies, deps.config?.policy_overrides ?? {}),
     microversions: placementMicroversions,
+    policyDenied: PlacementErrors.forbidden,
   };
   return { http, context: px, async stop() {} };
 }

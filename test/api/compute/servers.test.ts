@@ -167,6 +167,12 @@ describe('servers on the fake driver', () => {
       token: other.token,
     });
     assert.equal(peek.status, 404);
+    const all = await tc.request('GET', '/compute/v2.1/servers?all_tenants=1', { token: other.token });
+    assert.equal(all.status, 403);
+    assert.equal(
+      all.body.forbidden.message,
+      "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.",
+    );
     await waitFor(tc, mine.body.server.id, user.token, 'ACTIVE');
     await tc.request('DELETE', `/compute/v2.1/servers/${mine.body.server.id}`, { token: user.token });
   });

@@ -19,7 +19,7 @@ export function mvOf(ctx: RouteContext): Microversion {
 export function authorize(ctx: RouteContext, rule: string, target?: Record<string, unknown>): void {
   const auth = ctx.requireAuth();
   const t = target ?? { project_id: auth.projectId ?? null, user_id: auth.userId };
-  if (!ctx.can(rule, t)) throw PlacementErrors.forbidden(rule);
+  ctx.authorize(rule, t);
 }
 
 /** A handler that exists only from `min` on answers 404 (or `status`) below it, as version_handler. */
