@@ -435,10 +435,7 @@ describe('flows on the fake driver', () => {
     assert.equal(img.body.status, 'active');
   });
 
-  // Needs the scheduler reconciler's resize handling (resize_prep with schedule: true), in progress.
-  test('resize to VERIFY_RESIZE, then confirm back to ACTIVE with the new flavor', {
-    todo: 'scheduler resize',
-  }, async () => {
+  test('resize to VERIFY_RESIZE, then confirm back to ACTIVE with the new flavor', async () => {
     const id = await createActive(flowUser.token);
     assert.equal((await actAs(flowUser, id, { resize: { flavorRef: '2' } })).status, 202);
     await waitStatus(id, 'VERIFY_RESIZE', flowUser.token);
@@ -446,5 +443,28 @@ describe('flows on the fake driver', () => {
     assert.equal(c.status, 204, c.text);
     const s = await waitStatus(id, 'ACTIVE', flowUser.token);
     assert.equal((s['flavor'] as Record<string, unknown>)['original_name'], 'm1.small');
+    // Placement holds the new flavor for the server and nothing for the finished migration.
+    const alloc = await tc.request('GET', `/placement/allocations/${id}`, { token: tc.adminToken });
+    const resources = Object.values(
+      alloc.body.allocations as Record<string, { resources: Record<string, number> }>,
+    );
+    assert.equal(resources.length, 1);
+    assert.equal(resources[0]!.resources['MEMORY_MB'], 2048);
+  });
+
+  test('resize then revert returns to the old flavor and its allocation', async () => {
+    const id = await createActive(flowUser.token);
+    assert.equal((await actAs(flowUser, id, { resize: { flavorRef: '2' } })).status, 202);
+    await waitStatus(id, 'VERIFY_RESIZE', flowUser.token);
+    const r = await actAs(flowUser, id, { revertResize: null });
+    assert.equal(r.status, 202, r.text);
+    const s = await waitStatus(id, 'ACTIVE', flowUser.token);
+    assert.equal((s['flavor'] as Record<string, unknown>)['original_name'], 'm1.tiny');
+    const alloc = await tc.request('GET', `/placement/allocations/${id}`, { token: tc.adminToken });
+    const resources = Object.values(
+      alloc.body.allocations as Record<string, { resources: Record<string, number> }>,
+    );
+    assert.equal(resources.length, 1);
+    assert.equal(resources[0]!.resources['MEMORY_MB'], 512);
   });
 });

@@ -211,7 +211,9 @@ export class Scheduler {
       image: spec.image ?? {},
       ignoreHosts: [
         ...(spec.ignoreHosts ?? []),
-        ...(!building && s.host && args['allow_same_host'] !== true ? [s.host] : []),
+        // A resize may stay on its host (Nova's allow_resize_to_same_host, on in DevStack and any one-host
+        // cloud); a migration, live migration or evacuation must leave it.
+        ...(!building && s.host && !args['new_flavor'] ? [s.host] : []),
       ],
       ...(spec.group ? { group: await this.#groupInfo(s, spec.group) } : {}),
       sameHosts: spec.sameHost?.length ? await this.#serverHosts(spec.sameHost) : null,
