@@ -44,6 +44,18 @@ export class ImageClient {
     return res.body as ImageBody;
   }
 
+  /** Images `token` may see, filtered by Glance query parameters (one page, up to `limit`). */
+  async list(token: string, query: Record<string, string> = {}): Promise<ImageBody[]> {
+    const qs = new URLSearchParams(query).toString();
+    const res = await this.#transport({
+      method: 'GET',
+      path: `${this.#prefix}/v2/images${qs ? `?${qs}` : ''}`,
+      headers: { 'x-auth-token': token },
+    });
+    if (res.status !== 200) fail(res);
+    return (res.body as { images: ImageBody[] }).images;
+  }
+
   async create(token: string, body: Record<string, unknown>): Promise<ImageBody> {
     const res = await this.#transport({
       method: 'POST',

@@ -118,3 +118,44 @@ export async function insertServer(
   });
   return id;
 }
+
+/** A small public qcow2-labelled image, uploaded and active (the fake driver boots anything). */
+export async function uploadTestImage(tc: TestCloud, body: Record<string, unknown> = {}): Promise<string> {
+  const img = await tc.request('POST', '/image/v2/images', {
+    token: tc.adminToken,
+    body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'public', ...body },
+  });
+  assert.equal(img.status, 201, img.text);
+  const put = await tc.request('PUT', `/image/v2/images/${img.body.id}/file`, {
+    token: tc.adminToken,
+    raw: 'QFI\xfbfake-image-bytes',
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(put.status, 204, put.text);
+  return img.body.id;
+}
+
+/** Polls a server (settling the cloud between polls) until it has `status`; DELETED also means 404. */
+export async function waitForStatus(
+  tc: TestCloud,
+  id: string,
+  token: string,
+  status: string,
+): Promise<Record<string, unknown>> {
+  let last: Record<string, unknown> = {};
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    await tc.cloud.settle();
+    const r = await tc.request('GET', `${V}/servers/${id}`, {
+      token,
+      headers: { 'openstack-api-version': 'compute 2.93' },
+    });
+    if (r.status === 404 && status === 'DELETED') return {};
+    last = r.body.server;
+    if (last['status'] === status) return last;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(
+    `server ${id} stayed ${last['status']} (wanted ${status}): ${JSON.stringify(last['fault'])}`,
+  );
+}

@@ -3,46 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestCloud, type TestCloud } from '../../support/cloud.ts';
+import { uploadTestImage as uploadImage, waitForStatus as waitFor } from './compute-support.ts';
 
 let tc: TestCloud;
 let imageId: string;
 const MV = { 'openstack-api-version': 'compute 2.93' };
-
-async function uploadImage(t: TestCloud, body: Record<string, unknown> = {}): Promise<string> {
-  const img = await t.request('POST', '/image/v2/images', {
-    token: t.adminToken,
-    body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'public', ...body },
-  });
-  assert.equal(img.status, 201, img.text);
-  const put = await t.request('PUT', `/image/v2/images/${img.body.id}/file`, {
-    token: t.adminToken,
-    raw: 'QFI\xfbfake-image-bytes',
-    headers: { 'content-type': 'application/octet-stream' },
-  });
-  assert.equal(put.status, 204, put.text);
-  return img.body.id;
-}
-
-export async function waitFor(
-  t: TestCloud,
-  id: string,
-  token: string,
-  status: string,
-): Promise<Record<string, unknown>> {
-  let last: Record<string, unknown> = {};
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await t.cloud.settle();
-    const r = await t.request('GET', `/compute/v2.1/servers/${id}`, { token, headers: MV });
-    if (r.status === 404 && status === 'DELETED') return {};
-    last = r.body.server;
-    if (last['status'] === status) return last;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(
-    `server ${id} stayed ${last['status']} (wanted ${status}): ${JSON.stringify(last['fault'])}`,
-  );
-}
 
 before(async () => {
   tc = await startTestCloud();

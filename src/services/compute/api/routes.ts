@@ -2,6 +2,7 @@
 import type { Route } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
+import { imageProxyRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
 import { resourceRoutes } from './resource-routes.ts';
 import { serverActionRoutes } from './server-actions.ts';
@@ -27,5 +28,6 @@ export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route
     ...instanceActionRoutes(cx),
     ...serverMiscRoutes(cx),
     ...resourceRoutes(cx),
+    ...imageProxyRoutes(cx),
   ];
 }

@@ -120,8 +120,6 @@ const createBackup: ActionHandler = async (a) => {
     : { status: 202 };
 };
 
-type ImageLister = (token: string, query: Record<string, string>) => Promise<Record<string, unknown>[]>;
-
 /** Deletes the oldest backups of this server and type so that `rotation` remain (the new one counts). */
 async function rotateBackups(
   a: ActionRequest,
@@ -130,11 +128,10 @@ async function rotateBackups(
   rotation: number,
   newId: string,
 ): Promise<void> {
-  // The image client gains list() with the image list wiring; until then rotation is skipped.
-  const list = (a.cx.image as unknown as { list?: ImageLister }).list?.bind(a.cx.image);
-  if (!list) return;
   const token = a.ctx.requireAuth().token;
-  const images = (await list(token, { instance_uuid: s.id, image_type: 'backup', backup_type: backupType }))
+  const images = (
+    await a.cx.image.list(token, { instance_uuid: s.id, image_type: 'backup', backup_type: backupType })
+  )
     .filter(
       (i) =>
         i['id'] !== newId &&

@@ -1,0 +1,161 @@
+// The image proxy Nova keeps up to microversion 2.35 (GET/DELETE /images, /images/detail, metadata): Glance's
+// images as Nova showed them, read and deleted through the image service with the caller's token.
+
+import type { ImageBody } from '../../../clients/image.ts';
+import { ApiError } from '../../../platform/errors.ts';
+import type { Route, RouteContext } from '../../../platform/http/types.ts';
+import type { ComputeContext } from '../context.ts';
+import { limitAndMarker, nextLinks } from './common.ts';
+
+const STATUS: Record<string, string> = {
+  active: 'ACTIVE',
+  queued: 'SAVING',
+  saving: 'SAVING',
+  uploading: 'SAVING',
+  importing: 'SAVING',
+  deleted: 'DELETED',
+  pending_delete: 'DELETED',
+  killed: 'ERROR',
+};
+const PROGRESS: Record<string, number> = {
+  queued: 25,
+  saving: 50,
+  uploading: 50,
+  importing: 50,
+  active: 100,
+};
+
+/** Glance's own attributes; everything else on an image is a property (Nova's "metadata"). */
+const CORE = new Set([
+  'id',
+  'name',
+  'status',
+  'visibility',
+  'protected',
+  'checksum',
+  'owner',
+  'size',
+  'virtual_size',
+  'min_ram',
+  'min_disk',
+  'disk_format',
+  'container_format',
+  'created_at',
+  'updated_at',
+  'tags',
+  'file',
+  'self',
+  'schema',
+  'direct_url',
+  'locations',
+  'os_hidden',
+  'os_hash_algo',
+  'os_hash_value',
+  'stores',
+]);
+
+function notFound(): ApiError {
+  return new ApiError(404, 'ImageNotFound', 'Image not found.');
+}
+
+/** Nova removed the proxy at 2.36: above it these paths do not exist. */
+function checkVersion(ctx: RouteContext): void {
+  if (ctx.mv!.atLeast('2.36')) throw new ApiError(404, 'NotFound', 'The resource could not be found.');
+}
+
+function metadataOf(img: ImageBody): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(img)) {
+    if (CORE.has(k) || k.startsWith('os_glance') || v === null || v === undefined) continue;
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+function imageView(ctx: RouteContext, img: ImageBody, detail: boolean): Record<string, unknown> {
+  const root = `${ctx.baseUrl()}/compute`;
+  const links = [
+    { rel: 'self', href: `${root}/v2.1/images/${img.id}` },
+    { rel: 'bookmark', href: `${root}/images/${img.id}` },
+    {
+      rel: 'alternate',
+      type: 'application/vnd.openstack.image',
+      href: `${ctx.baseUrl()}/image/images/${img.id}`,
+    },
+  ];
+  if (!detail) return { id: img.id, name: img.name, links };
+  const body: Record<string, unknown> = {
+    id: img.id,
+    name: img.name,
+    minRam: img.min_ram ?? 0,
+    minDisk: img.min_disk ?? 0,
+    metadata: metadataOf(img),
+    created: img['created_at'],
+    updated: img['updated_at'],
+    status: STATUS[img.status] ?? 'UNKNOWN',
+    progress: PROGRESS[img.status] ?? 0,
+    links,
+    'OS-EXT-IMG-SIZE:size': img.size ?? 0,
+  };
+  const server = img['instance_uuid'];
+  if (typeof server === 'string') {
+    body['server'] = {
+      id: server,
+      links: [
+        { rel: 'self', href: `${root}/v2.1/servers/${server}` },
+        { rel: 'bookmark', href: `${root}/servers/${server}` },
+      ],
+    };
+  }
+  return body;
+}
+
+async function showImage(cx: ComputeContext, ctx: RouteContext): Promise<ImageBody> {
+  checkVersion(ctx);
+  const img = await cx.image.find(ctx.requireAuth().token, ctx.params['image_id']!);
+  if (!img) throw notFound();
+  return img;
+}
+
+export function imageProxyRoutes(cx: ComputeContext): Route[] {
+  const list =
+    (detail: boolean): Route['handler'] =>
+    async (ctx) => {
+      checkVersion(ctx);
+      const { limit, marker } = limitAndMarker(ctx, cx.config.max_limit);
+      const query: Record<string, string> = { limit: String(limit) };
+      if (marker) query['marker'] = marker;
+      for (const k of ['name', 'status']) {
+        const v = ctx.query[k];
+        if (typeof v === 'string') query[k] = k === 'status' ? v.toLowerCase() : v;
+      }
+      const images = await cx.image.list(ctx.requireAuth().token, query);
+      const body: Record<string, unknown> = { images: images.map((i) => imageView(ctx, i, detail)) };
+      const links = nextLinks(ctx, detail ? 'images/detail' : 'images', images, limit);
+      if (links) body['images_links'] = links;
+      return { body };
+    };
+  return [
+    { method: 'GET', path: '/compute/v2.1/images', handler: list(false) },
+    { method: 'GET', path: '/compute/v2.1/images/detail', handler: list(true) },
+    {
+      method: 'GET',
+      path: '/compute/v2.1/images/:image_id',
+      handler: async (ctx) => ({ body: { image: imageView(ctx, await showImage(cx, ctx), true) } }),
+    },
+    {
+      method: 'GET',
+      path: '/compute/v2.1/images/:image_id/metadata',
+      handler: async (ctx) => ({ body: { metadata: metadataOf(await showImage(cx, ctx)) } }),
+    },
+    {
+      method: 'DELETE',
+      path: '/compute/v2.1/images/:image_id',
+      async handler(ctx) {
+        await showImage(cx, ctx);
+        await cx.image.delete(ctx.requireAuth().token, ctx.params['image_id']!);
+        return { status: 204 };
+      },
+    },
+  ];
+}
