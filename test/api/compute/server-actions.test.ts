@@ -438,7 +438,10 @@ describe('flows on the fake driver', () => {
   test('resize to VERIFY_RESIZE, then confirm back to ACTIVE with the new flavor', async () => {
     const id = await createActive(flowUser.token);
     assert.equal((await actAs(flowUser, id, { resize: { flavorRef: '2' } })).status, 202);
-    await waitStatus(id, 'VERIFY_RESIZE', flowUser.token);
+    // The resize wakes the scheduler at once (no wait for its periodic resync).
+    await tc.cloud.settle();
+    const resized = await nova(tc, 'GET', `/servers/${id}`, { token: flowUser.token });
+    assert.equal(resized.body.server.status, 'VERIFY_RESIZE');
     const c = await actAs(flowUser, id, { confirmResize: null });
     assert.equal(c.status, 204, c.text);
     const s = await waitStatus(id, 'ACTIVE', flowUser.token);

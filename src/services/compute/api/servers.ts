@@ -8,6 +8,7 @@ import { hostnameFrom } from '../domain/hostname.ts';
 import { ComputeErrors } from '../errors.ts';
 import { recordAction } from '../store/actions.ts';
 import { findServer, type HostInfoCache, loadExtras, type Server } from '../store/servers.ts';
+import { parseJson } from './common.ts';
 import { isAdmin } from './resource-common.ts';
 import { serverUpdate } from './schemas/servers.schema.ts';
 import { createServers } from './server-create.ts';
@@ -98,9 +99,14 @@ export async function startTask(
       id: s.id,
       action: 'update',
       projectId: s.project_id,
-      data: { host: s.host, task: set.task_state },
+      // A move that needs a destination wakes the scheduler; everything else wakes the server's host.
+      data: { host: s.host, task: set.task_state, schedule: needsScheduler(set.task_args) },
     });
   });
+}
+
+function needsScheduler(taskArgs: string | undefined): boolean {
+  return taskArgs !== undefined && parseJson<Record<string, unknown>>(taskArgs, {})['schedule'] === true;
 }
 
 /** Nova's lock rule: a locked server refuses every change except by an admin (409 InstanceIsLocked). */
