@@ -338,9 +338,10 @@ async function discoverComputeRefs(
   if (image) {
     let res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
     let images = (res?.body as { images?: { id: string }[] })?.images ?? [];
-    if (images.length === 0 && compute) {
-      // Compute tests boot servers from [compute] image_ref: give the cloud one small public image.
-      await seedImage(imageBase(image), token);
+    if (images.length < 2 && compute) {
+      // Compute tests boot from [compute] image_ref and filter by image_ref_alt (skipped when both are one
+      // image): give the cloud two small public images.
+      for (let i = images.length; i < 2; i++) await seedImage(imageBase(image), token);
       res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
       images = (res?.body as { images?: { id: string }[] })?.images ?? [];
     }

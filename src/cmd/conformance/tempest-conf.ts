@@ -191,6 +191,8 @@ export function renderTempestConf(d: Discovery): string {
         ['flavor_ref_alt', d.compute?.flavorRefAlt],
       ],
     ]);
+    // Monostack resizes (to the same host too); Tempest's resize tests are off unless told.
+    sections.push(['compute-feature-enabled', [['resize', true]]]);
   }
   if (volume) sections.push(['volume', [['catalog_type', volume.type], ...microversions(volume)]]);
   if (placement) sections.push(['placement', microversions(placement)]);
