@@ -20,6 +20,9 @@ PACKAGES=(
   iproute2
   socat
   cpio
+  lz4
+  # compute: config drives (ISO 9660, label config-2)
+  genisoimage
   # compute: x509 keypair generation (os-keypairs type x509 without a public key)
   openssl
   # benchmarks: a C load generator (npm run bench)
