@@ -194,6 +194,15 @@ export interface HypervisorDriver {
   detachNic(id: GuestId, nicId: string): Promise<void>;
   /** Counters of a guest, as Nova's server diagnostics shows them. */
   diagnostics(id: GuestId): Promise<GuestDiagnostics>;
+  /** Where a console proxy on this host reaches a guest's VNC or serial console; undefined when it has none. */
+  consoleEndpoint(id: GuestId, kind: ConsoleKind): Promise<ConsoleEndpoint | undefined>;
+}
+
+export type ConsoleKind = 'vnc' | 'serial';
+
+/** A console a proxy can connect to: a unix socket on the guest's host (one client at a time for serial). */
+export interface ConsoleEndpoint {
+  unixSocket: string;
 }
 
 /** The operations of a driver, as names for delays, fault injection and statistics. */

@@ -1,6 +1,8 @@
 // The fake hypervisor: keeps guests and power states in memory (optionally in a JSON file), with delays and faults.
 import { type Clock, systemClock } from '../../../../platform/clock.ts';
 import {
+  type ConsoleEndpoint,
+  type ConsoleKind,
   type DiskSpec,
   type DriverOp,
   type FlavorSpec,
@@ -336,6 +338,12 @@ export class FakeDriver implements HypervisorDriver {
     if (i < 0) return;
     g.nics.splice(i, 1);
     await this.#save();
+  }
+
+  /** Fake guests have no console to connect to. */
+  async consoleEndpoint(id: GuestId, _kind: ConsoleKind): Promise<ConsoleEndpoint | undefined> {
+    this.#need(id);
+    return undefined;
   }
 
   async diagnostics(id: GuestId): Promise<GuestDiagnostics> {
