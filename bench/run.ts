@@ -1,8 +1,13 @@
 // npm run bench -- <area>: runs a benchmark area and prints its figures.
+import { computeBench } from './compute.ts';
 import { identityBench } from './identity.ts';
 import { imageBench } from './image.ts';
 
-const areas: Record<string, () => Promise<void>> = { identity: identityBench, image: imageBench };
+const areas: Record<string, () => Promise<void>> = {
+  identity: identityBench,
+  image: imageBench,
+  compute: computeBench,
+};
 const area = process.argv[2] ?? 'identity';
 const fn = areas[area];
 if (!fn) {

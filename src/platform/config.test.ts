@@ -13,8 +13,17 @@ describe('config', () => {
     assert.match(c.database.url, /^sqlite:.*monostack\.db$/);
     assert.equal(c.identity.password_hash_rounds, 12);
     assert.equal(c.image.data_dir, join(tmpdir(), 'no-such-monostack-dir', 'images'));
-    assert.equal(c.identity.fernet_tokens.key_repository, join(tmpdir(), 'no-such-monostack-dir', 'fernet-keys'));
-    const custom = loadConfig({ env: {}, flags: { data_dir: join(tmpdir(), 'x'), identity: { fernet_tokens: { key_repository: join(tmpdir(), 'keys') } } } as never });
+    assert.equal(
+      c.identity.fernet_tokens.key_repository,
+      join(tmpdir(), 'no-such-monostack-dir', 'fernet-keys'),
+    );
+    const custom = loadConfig({
+      env: {},
+      flags: {
+        data_dir: join(tmpdir(), 'x'),
+        identity: { fernet_tokens: { key_repository: join(tmpdir(), 'keys') } },
+      } as never,
+    });
     assert.equal(custom.identity.fernet_tokens.key_repository, join(tmpdir(), 'keys'));
     assert.ok(Object.isFrozen(c.identity.token));
   });

@@ -29,6 +29,8 @@ export async function startProcessCloud(
   const child = spawn(
     process.execPath,
     [
+      // Extra node flags for the cloud process only (e.g. --cpu-prof when profiling a benchmark).
+      ...(process.env['MONOSTACK_CLOUD_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       join(REPO_ROOT, 'bin', 'monostack'),
       'up',
       '--data-dir',

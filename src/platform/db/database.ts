@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { queryProfile } from './query-profile.ts';
+import { withStatementCache } from './statement-cache.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -34,7 +36,10 @@ function openSqlite(file: string): Database {
   conn.pragma('synchronous = NORMAL');
   conn.pragma('busy_timeout = 5000');
   conn.pragma('foreign_keys = ON');
-  const db = new Kysely({ dialect: new SqliteDialect({ database: conn }) });
+  const db = new Kysely({
+    dialect: new SqliteDialect({ database: withStatementCache(conn) }),
+    ...queryProfile(),
+  });
   return {
     dialect: 'sqlite',
     db,
@@ -46,7 +51,7 @@ function openSqlite(file: string): Database {
 
 function openPostgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely({ dialect: new PostgresDialect({ pool }), ...queryProfile() });
   return {
     dialect: 'postgres',
     db,

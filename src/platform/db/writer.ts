@@ -11,6 +11,16 @@ export interface Change {
   data?: Record<string, unknown>;
 }
 
+export interface WriteOptions {
+  /**
+   * Called synchronously after the commit with `preCommit`, the generation this write set just before committing
+   * (it bumps once inside the transaction and once after it). On SQLite, where one connection serialises every
+   * transaction, a cache loaded in one transaction and labelled `preCommit - 1` is exactly the state before this
+   * write, so it may apply the write's effect instead of reloading.
+   */
+  afterCommit?: (preCommit: number) => void;
+}
+
 export class ServiceWriter<DB> {
   readonly #service: string;
   readonly #db: Kysely<DB>;
@@ -21,11 +31,13 @@ export class ServiceWriter<DB> {
     this.#service = service;
     this.#db = db;
     this.#feed = feed;
-    // Writes from other processes (PostgreSQL scale-out) invalidate this process's caches too.
-    feed.subscribe(
-      (e) => e.service === service,
-      () => this.invalidate(),
-    );
+    // Writes from other processes (PostgreSQL scale-out) invalidate this process's caches too; on SQLite every
+    // writer is in this process and has invalidated already.
+    if (feed.multiProcess)
+      feed.subscribe(
+        (e) => e.service === service,
+        () => this.invalidate(),
+      );
   }
 
   get generation(): number {
@@ -37,10 +49,15 @@ export class ServiceWriter<DB> {
   }
 
   /** Runs fn in one transaction; its recorded changes are appended to the feed before commit. */
-  async write<T>(fn: (trx: Transaction<DB>, record: (c: Change) => void) => Promise<T>): Promise<T> {
+  async write<T>(
+    fn: (trx: Transaction<DB>, record: (c: Change) => void) => Promise<T>,
+    opts: WriteOptions = {},
+  ): Promise<T> {
     const changes: Change[] = [];
+    let committed = false;
+    let preCommit = 0;
     try {
-      return await this.#db.transaction().execute(async (trx) => {
+      const out = await this.#db.transaction().execute(async (trx) => {
         const result = await fn(trx, (c) => changes.push(c));
         for (const c of changes) {
           await this.#feed.append(trx, {
@@ -52,10 +69,18 @@ export class ServiceWriter<DB> {
             data: c.data,
           });
         }
+        this.#generation++;
+        preCommit = this.#generation;
         return result;
       });
+      committed = true;
+      return out;
     } finally {
-      this.invalidate();
+      // A rolled-back write changed nothing; a committed one bumps again now that its effect is visible.
+      if (committed) {
+        this.invalidate();
+        opts.afterCommit?.(preCommit);
+      }
       if (changes.length > 0) this.#feed.wake();
     }
   }

@@ -63,6 +63,9 @@ export type FeedHandler = (events: readonly ChangeEvent[]) => void | Promise<voi
 // biome-ignore lint/suspicious/noExplicitAny: transactions come from services with their own table types.
 type AnyTrx = Transaction<any> | Kysely<any>;
 
+/** Events read per query while pumping. */
+const READ_BATCH = 1000;
+
 export class ChangeFeed {
   readonly #database: Database;
   readonly #db: Kysely<FeedTables>;
@@ -96,6 +99,11 @@ export class ChangeFeed {
     if (this.#unlisten) await this.#unlisten();
     this.#unlisten = null;
     await this.#pumping;
+  }
+
+  /** True when other processes may write the same database (PostgreSQL): their events arrive only through here. */
+  get multiProcess(): boolean {
+    return this.#database.dialect === 'postgres';
   }
 
   /** Appends an event inside the caller's transaction; it becomes visible when that transaction commits. */
@@ -200,7 +208,7 @@ export class ChangeFeed {
   async #pump(): Promise<void> {
     try {
       for (;;) {
-        const events = await this.read(this.#cursor);
+        const events = await this.read(this.#cursor, READ_BATCH);
         if (events.length === 0) break;
         this.#cursor = events[events.length - 1]!.revision;
         for (const h of this.#handlers) {
@@ -213,6 +221,8 @@ export class ChangeFeed {
           }
         }
         for (const w of [...this.#waiters]) w();
+        // A short batch means the log was drained; commits since then have called wake() and re-pump.
+        if (events.length < READ_BATCH) break;
       }
     } catch (err) {
       this.#log.error({ err }, 'change feed read failed');

@@ -48,7 +48,7 @@ async function index(cx: ComputeContext, ctx: RouteContext) {
     projectId = asked;
   }
   const limits = await getLimits(cx.db, cx.config, projectId);
-  const usage = (await countUsage(cx.db, projectId)) as unknown as Record<string, number>;
+  const usage = (await countUsage(cx.db, cx.dialect, projectId)) as unknown as Record<string, number>;
   const skip = filtered(ctx);
   const imageMeta = !ctx.mv!.atLeast('2.39');
   const absolute: Record<string, number> = {};

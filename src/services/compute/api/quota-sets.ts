@@ -1,5 +1,6 @@
 // /os-quota-sets (nova/api/openstack/compute/quota_sets.py): a project's (or a user's) limits, defaults, usage
 // detail, update (with force) and reset; 2.36 drops the network keys, 2.57 the injected-file ones.
+import type { DialectName } from '../../../platform/db/database.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import { queryOne } from '../../../platform/http/pagination.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
@@ -32,10 +33,11 @@ function userOf(ctx: RouteContext): string | undefined {
 /** in_use per resource for the detail view and the update check. */
 async function inUse(
   db: ComputeDb | ComputeTrx,
+  dialect: DialectName,
   projectId: string,
   userId?: string,
 ): Promise<Record<string, number>> {
-  const u = await countUsage(db, projectId, userId);
+  const u = await countUsage(db, dialect, projectId, userId);
   const out: Record<string, number> = {};
   for (const r of QUOTA_RESOURCES) out[r] = 0;
   Object.assign(out, u);
@@ -56,7 +58,7 @@ async function detail(cx: ComputeContext, ctx: RouteContext) {
   ctx.authorize('os_compute_api:os-quota-sets:detail', { project_id: id });
   const userId = userOf(ctx);
   const limits = await getLimits(cx.db, cx.config, id, userId);
-  const used = await inUse(cx.db, id, userId);
+  const used = await inUse(cx.db, cx.dialect, id, userId);
   const values: Record<string, unknown> = {};
   for (const r of QUOTA_RESOURCES) values[r] = { in_use: used[r] ?? 0, limit: limits[r], reserved: 0 };
   return { body: { quota_set: pick(ctx, values, id) } };
@@ -78,7 +80,7 @@ async function update(cx: ComputeContext, ctx: RouteContext) {
   if ('networks' in qs) throw new ApiError(400, 'BadRequest', 'The networks quota has been removed');
   const force = strictBool(qs['force'] ?? 'False');
   await cx.write(async (trx, record) => {
-    const used = await inUse(trx, id, userId);
+    const used = await inUse(trx, cx.dialect, id, userId);
     const projectLimits = userId ? await getLimits(trx, cx.config, id) : undefined;
     const valid: [string, number][] = [];
     for (const [key, raw] of Object.entries(qs)) {

@@ -111,7 +111,7 @@ export async function checkServerQuota(
     await sql`select pg_advisory_xact_lock(hashtext(${`compute-quota:${projectId}`}))`.execute(trx);
   }
   const limits = await getLimits(trx, cx.config, projectId);
-  const used = await countUsage(trx, projectId);
+  const used = await countUsage(trx, cx.dialect, projectId);
   const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb } as const;
   let allowed = maxCount;
   for (const r of ['instances', 'cores', 'ram'] as const) {

@@ -1,6 +1,8 @@
 // The scheduler: a reconciler on servers that need a host (task_state "scheduling", or a move whose task_args
 // say schedule). It asks placement for candidates, filters and weighs hosts, claims (placement's generation
 // compare-and-swap; on a lost race the next alternate), then binds the server to the host.
+
+import type { Selectable } from 'kysely';
 import { WorkQueue } from '../../../platform/reconcile/queue.ts';
 import type { ChangeEvent } from '../../../platform/watch/feed.ts';
 import { parseJson } from '../api/common.ts';
@@ -9,7 +11,7 @@ import { hostZones } from '../domain/zones.ts';
 import { filterHosts, type HostState, type SchedulingRequest } from '../scheduler/filters.ts';
 import { weighHosts } from '../scheduler/weighers.ts';
 import { findServer, type Server } from '../store/servers.ts';
-import type { FlavorSnapshot } from '../store/tables.ts';
+import type { ComputeTables, FlavorSnapshot } from '../store/tables.ts';
 import type { ServerLifecycle } from './lifecycle.ts';
 
 interface RequestSpec {
@@ -21,6 +23,15 @@ interface RequestSpec {
   differentHost: string[];
   image: Record<string, unknown>;
   ignoreHosts: string[];
+}
+
+/** How long the scheduler reuses host facts (rows, zones, aggregates) between decisions. */
+const HOST_FACTS_TTL_MS = 1000;
+
+interface HostFacts {
+  hosts: Selectable<ComputeTables['compute_hosts']>[];
+  zones: Map<string, string>;
+  aggs: Map<string, Record<string, string>[]>;
 }
 
 export interface SchedulerStats {
@@ -35,7 +46,9 @@ export class Scheduler {
   readonly #queue: WorkQueue;
   readonly stats: SchedulerStats = { decisions: 0, failures: 0, retries: 0 };
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeFacts: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #facts: { at: number; value: Promise<HostFacts> } | undefined;
   /** Builds of one server group are placed one at a time, so (anti-)affinity sees its siblings. */
   readonly #groupLocks = new Map<string, Promise<void>>();
 
@@ -58,6 +71,12 @@ export class Scheduler {
         for (const e of events) this.#queue.add(e.resourceId);
       },
     );
+    this.#unsubscribeFacts = this.#cx.feed.subscribe(
+      (e: ChangeEvent) => e.service === 'compute' && e.kind !== 'server',
+      () => {
+        this.#facts = undefined;
+      },
+    );
     void this.resync();
     this.#timer = setInterval(() => void this.resync(), resyncMs);
     this.#timer.unref();
@@ -65,6 +84,7 @@ export class Scheduler {
 
   async stop(): Promise<void> {
     this.#unsubscribe?.();
+    this.#unsubscribeFacts?.();
     if (this.#timer) clearInterval(this.#timer);
     await this.#queue.stop();
   }
@@ -117,13 +137,7 @@ export class Scheduler {
     providerSummaries: Record<string, { resources: Record<string, { capacity: number; used: number }> }>,
   ): Promise<Map<string, HostState>> {
     const cx = this.#cx;
-    const hosts = await cx.db.selectFrom('compute_hosts').selectAll().execute();
-    const zones = await hostZones(cx);
-    const aggs = await cx.db
-      .selectFrom('compute_aggregate_hosts')
-      .innerJoin('compute_aggregates', 'compute_aggregates.id', 'compute_aggregate_hosts.aggregate_id')
-      .select(['compute_aggregate_hosts.host', 'compute_aggregates.metadata'])
-      .execute();
+    const { hosts, zones, aggs } = await this.#hostFacts();
     const now = cx.clock.now();
     const out = new Map<string, HostState>();
     for (const h of hosts) {
@@ -144,13 +158,45 @@ export class Scheduler {
           h.heartbeat_at !== null &&
           now - Date.parse(h.heartbeat_at) <= cx.config.service_down_time * 1000,
         hypervisorType: h.hypervisor_type,
-        aggregates: aggs
-          .filter((a) => a.host === h.host)
-          .map((a) => parseJson<Record<string, string>>(a.metadata, {})),
+        aggregates: aggs.get(h.host) ?? [],
         free: { vcpu: free('VCPU'), ramMb: free('MEMORY_MB'), diskGb: free('DISK_GB') },
       });
     }
     return out;
+  }
+
+  /**
+   * Hosts, their zones and aggregate metadata, cached for HOST_FACTS_TTL_MS (Nova's host manager caches host
+   * state likewise); dropped at once when a host, service or aggregate changes in this process.
+   */
+  #hostFacts(): Promise<HostFacts> {
+    const now = Date.now();
+    if (!this.#facts || now - this.#facts.at > HOST_FACTS_TTL_MS) {
+      const value = this.#loadHostFacts();
+      value.catch(() => {
+        if (this.#facts?.value === value) this.#facts = undefined;
+      });
+      this.#facts = { at: now, value };
+    }
+    return this.#facts.value;
+  }
+
+  async #loadHostFacts(): Promise<HostFacts> {
+    const cx = this.#cx;
+    const hosts = await cx.db.selectFrom('compute_hosts').selectAll().execute();
+    const zones = await hostZones(cx);
+    const rows = await cx.db
+      .selectFrom('compute_aggregate_hosts')
+      .innerJoin('compute_aggregates', 'compute_aggregates.id', 'compute_aggregate_hosts.aggregate_id')
+      .select(['compute_aggregate_hosts.host', 'compute_aggregates.metadata'])
+      .execute();
+    const aggs = new Map<string, Record<string, string>[]>();
+    for (const a of rows) {
+      const list = aggs.get(a.host) ?? [];
+      list.push(parseJson<Record<string, string>>(a.metadata, {}));
+      aggs.set(a.host, list);
+    }
+    return { hosts, zones, aggs };
   }
 
   async #groupInfo(s: Server, groupId: string): Promise<SchedulingRequest['group']> {

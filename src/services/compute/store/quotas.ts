@@ -1,5 +1,7 @@
 // Nova's quota limits (config defaults < quota class "default" < project < user) and usage counted from rows.
+import { sql } from 'kysely';
 import type { ComputeConfig } from '../../../platform/config.ts';
+import type { DialectName } from '../../../platform/db/database.ts';
 import type { ComputeDb, ComputeTrx } from '../context.ts';
 
 type Db = ComputeDb | ComputeTrx;
@@ -94,25 +96,28 @@ export interface Usage {
  * of the flavor each keeps), server groups, and the user's key pairs (key pairs belong to users, so a
  * project-wide count is 0, as Nova reports it).
  */
-export async function countUsage(db: Db, projectId: string, userId?: string): Promise<Usage> {
+export async function countUsage(
+  db: Db,
+  dialect: DialectName,
+  projectId: string,
+  userId?: string,
+): Promise<Usage> {
+  // Summed in the database from each server's flavor snapshot: one indexed pass, no rows shipped to Node.
+  const field = (name: string) =>
+    dialect === 'postgres'
+      ? sql<number>`coalesce(sum(cast(cast(flavor as json) ->> ${sql.lit(name)} as integer)), 0)`
+      : sql<number>`coalesce(sum(cast(json_extract(flavor, ${sql.lit(`$.${name}`)}) as integer)), 0)`;
   let servers = db
     .selectFrom('compute_servers')
-    .select(['flavor'])
+    .select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      field('vcpus').as('cores'),
+      field('memory_mb').as('ram'),
+    ])
     .where('project_id', '=', projectId)
     .where('deleted', '=', 0);
   if (userId) servers = servers.where('user_id', '=', userId);
-  let cores = 0;
-  let ram = 0;
-  const rows = await servers.execute();
-  for (const r of rows) {
-    try {
-      const f = JSON.parse(r.flavor) as { vcpus?: number; memory_mb?: number };
-      cores += Number(f.vcpus ?? 0);
-      ram += Number(f.memory_mb ?? 0);
-    } catch {
-      // A corrupt snapshot counts as an instance without cores or ram.
-    }
-  }
+  const totals = await servers.executeTakeFirstOrThrow();
   let groups = db
     .selectFrom('compute_server_groups')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -128,7 +133,13 @@ export async function countUsage(db: Db, projectId: string, userId?: string): Pr
       .executeTakeFirstOrThrow();
     keyPairs = Number(k.n);
   }
-  return { instances: rows.length, cores, ram, key_pairs: keyPairs, server_groups: Number(g.n) };
+  return {
+    instances: Number(totals.n),
+    cores: Number(totals.cores),
+    ram: Number(totals.ram),
+    key_pairs: keyPairs,
+    server_groups: Number(g.n),
+  };
 }
 
 /** Key pairs of a user (Nova counts them per user wherever the user works). */

@@ -147,8 +147,8 @@ async function setForConsumer(px: PlacementContext, ctx: RouteContext): Promise<
   const data = extractJson(ctx, putSchema(ctx));
   const write = consumerWrite(ctx, consumer, data);
   const now = px.nowIso();
-  await px.write(async (trx, record) => {
-    await writeAllocations(trx, [write], { checkGeneration: mvOf(ctx).atLeast('1.28'), now });
+  await px.writeAllocations(async (trx, record, delta) => {
+    await writeAllocations(trx, [write], { checkGeneration: mvOf(ctx).atLeast('1.28'), now }, delta);
     record({ kind: 'allocation', id: consumer, action: 'update', projectId: write.projectId });
   });
   return { status: 204 };
@@ -169,8 +169,8 @@ async function setMany(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
   const data = extractJson(ctx, schema) as Record<string, Record<string, unknown>>;
   const writes = Object.entries(data).map(([uuid, entry]) => consumerWrite(ctx, normalizeUuid(uuid), entry));
   const now = px.nowIso();
-  await px.write(async (trx, record) => {
-    await writeAllocations(trx, writes, { checkGeneration: mv.atLeast('1.28'), now });
+  await px.writeAllocations(async (trx, record, delta) => {
+    await writeAllocations(trx, writes, { checkGeneration: mv.atLeast('1.28'), now }, delta);
     for (const w of writes)
       record({ kind: 'allocation', id: w.uuid, action: 'update', projectId: w.projectId });
   });
@@ -180,8 +180,8 @@ async function setMany(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
 async function deleteForConsumer(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
   authorize(ctx, 'placement:allocations:delete');
   const consumer = ctx.params['consumer_uuid'] ?? '';
-  await px.write(async (trx, record) => {
-    if (!(await deleteConsumerAllocations(trx, consumer))) {
+  await px.writeAllocations(async (trx, record, delta) => {
+    if (!(await deleteConsumerAllocations(trx, consumer, delta))) {
       throw PlacementErrors.notFound(`No allocations for consumer '${consumer}'`);
     }
     record({ kind: 'allocation', id: consumer, action: 'delete' });

@@ -8,7 +8,7 @@
 import { isUniqueViolation } from '../../../platform/db/errors.ts';
 import type { PlacementTrx } from '../context.ts';
 import { PlacementErrors } from '../errors.ts';
-import { capacityOf, toInventory } from './snapshot.ts';
+import { capacityOf, toInventory, type UsageDelta } from './snapshot.ts';
 
 /** Nova's "incomplete consumer" project and user, for allocations written before 1.8. */
 export const INCOMPLETE_CONSUMER_ID = '00000000-0000-0000-0000-000000000000';
@@ -33,6 +33,7 @@ export async function writeAllocations(
   trx: PlacementTrx,
   writes: ConsumerWrite[],
   opts: { checkGeneration: boolean; now: string },
+  delta?: UsageDelta,
 ): Promise<void> {
   const { now } = opts;
   const sorted = [...writes].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
@@ -98,11 +99,13 @@ export async function writeAllocations(
       }
       const old = await trx
         .selectFrom('placement_allocations')
-        .select('rp_uuid')
-        .distinct()
+        .select(['rp_uuid', 'resource_class', 'used'])
         .where('consumer_id', '=', w.uuid)
         .execute();
-      for (const o of old) touched.add(o.rp_uuid);
+      for (const o of old) {
+        touched.add(o.rp_uuid);
+        delta?.add(o.rp_uuid, o.resource_class, -Number(o.used));
+      }
       await trx.deleteFrom('placement_allocations').where('consumer_id', '=', w.uuid).execute();
     }
   }
@@ -120,6 +123,7 @@ export async function writeAllocations(
     }
   }
   for (const rp of [...new Set([...touched, ...wanted.keys()])].sort()) {
+    delta?.bumped.add(rp);
     const res = await trx
       .updateTable('placement_resource_providers')
       .set((eb) => ({ generation: eb('generation', '+', 1), updated_at: now }))
@@ -182,12 +186,25 @@ export async function writeAllocations(
     ),
   );
   if (rows.length) await trx.insertInto('placement_allocations').values(rows).execute();
+  for (const r of rows) delta?.add(r.rp_uuid, r.resource_class, r.used);
   const empty = sorted.filter((w) => Object.keys(w.allocations).length === 0).map((w) => w.uuid);
   if (empty.length) await trx.deleteFrom('placement_consumers').where('uuid', 'in', empty).execute();
 }
 
 /** Removes a consumer's allocations and the consumer; false when it had none. */
-export async function deleteConsumerAllocations(trx: PlacementTrx, consumer: string): Promise<boolean> {
+export async function deleteConsumerAllocations(
+  trx: PlacementTrx,
+  consumer: string,
+  delta?: UsageDelta,
+): Promise<boolean> {
+  if (delta) {
+    const old = await trx
+      .selectFrom('placement_allocations')
+      .select(['rp_uuid', 'resource_class', 'used'])
+      .where('consumer_id', '=', consumer)
+      .execute();
+    for (const o of old) delta.add(o.rp_uuid, o.resource_class, -Number(o.used));
+  }
   const res = await trx
     .deleteFrom('placement_allocations')
     .where('consumer_id', '=', consumer)

@@ -44,7 +44,48 @@ export function toInventory(r: InventoryRow): Inventory {
   };
 }
 
-export async function loadSnapshot(db: Kysely<PlacementTables>): Promise<Snapshot> {
+/** How one committed allocation write changed providers: usage per class (+/-) and providers whose generation rose. */
+export class UsageDelta {
+  readonly usage = new Map<string, Map<string, number>>();
+  readonly bumped = new Set<string>();
+  now = '';
+
+  add(rp: string, rc: string, amount: number): void {
+    let m = this.usage.get(rp);
+    if (!m) {
+      m = new Map();
+      this.usage.set(rp, m);
+    }
+    m.set(rc, (m.get(rc) ?? 0) + amount);
+  }
+
+  /** Applies the delta to a snapshot in place; false when the snapshot lacks a provider it names. */
+  applyTo(snap: Snapshot): boolean {
+    for (const rp of [...this.usage.keys(), ...this.bumped]) if (!snap.providers.has(rp)) return false;
+    for (const [rp, m] of this.usage) {
+      const p = snap.providers.get(rp)!;
+      for (const [rc, n] of m) {
+        const v = (p.usages.get(rc) ?? 0) + n;
+        if (v === 0) p.usages.delete(rc);
+        else p.usages.set(rc, v);
+      }
+    }
+    for (const rp of this.bumped) {
+      const p = snap.providers.get(rp)!;
+      p.generation += 1;
+      if (this.now) p.updated_at = this.now;
+    }
+    return true;
+  }
+}
+
+export async function loadSnapshot(db: Kysely<PlacementTables>, atomic: boolean): Promise<Snapshot> {
+  // On SQLite the five reads run in one transaction: the one connection then serialises them with every write,
+  // so the snapshot is exactly the state between two writes (what UsageDelta patching relies on).
+  return atomic ? db.transaction().execute((trx) => readSnapshot(trx)) : readSnapshot(db);
+}
+
+async function readSnapshot(db: Kysely<PlacementTables>): Promise<Snapshot> {
   const [rps, invs, usages, traits, aggs] = await Promise.all([
     db.selectFrom('placement_resource_providers').selectAll().orderBy('created_at').orderBy('uuid').execute(),
     db.selectFrom('placement_inventories').selectAll().execute(),
