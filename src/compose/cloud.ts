@@ -150,6 +150,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       image: new ImageClient(transport),
       serviceToken,
       ...(opts.computeDrivers ? { drivers: opts.computeDrivers } : {}),
+      consoleAllowedOrigins: [new URL(config.public_url).hostname],
     });
     const metrics = new Metrics();
     const app = await createHttpApp({
@@ -158,6 +159,10 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       log,
       metrics,
       bodyLimit: config.max_request_body_size,
+    });
+    // Console websockets arrive as upgrades on the same listener; anything else asking to upgrade is refused.
+    app.server.on('upgrade', (req, socket, head) => {
+      if (!compute.consoles.handleUpgrade(req, socket, head)) socket.destroy();
     });
     await app.ready();
     appRef = app;

@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import { ComputeAgent } from '../../agent/compute/agent.ts';
 import { FakeFleet } from '../../agent/compute/drivers/fake/fake-fleet.ts';
+import type { HostQueries } from '../../agent/compute/host-queries.ts';
 import type { HypervisorDriver } from '../../agent/compute/hypervisor-driver.ts';
+import { LocalHostQueries } from '../../agent/compute/local-host-queries.ts';
 import type { ImageClient } from '../../clients/image.ts';
 import type { PlacementClient } from '../../clients/placement.ts';
 import type { Clock, IdSource } from '../../platform/clock.ts';
@@ -20,6 +22,7 @@ import { InProcessControlPlane } from './agent-api.ts';
 import { computeMicroversions } from './api/microversions.ts';
 import { computeRoutes } from './api/routes.ts';
 import { ensureDefaultFlavors } from './bootstrap.ts';
+import { ComputeConsoles } from './consoles/consoles.ts';
 import { ComputeContext, type ComputeDb } from './context.ts';
 import { hostZones } from './domain/zones.ts';
 import { ComputeErrors } from './errors.ts';
@@ -27,9 +30,13 @@ import { computePolicies, computePolicyEnforcer } from './policy.ts';
 import { ServerLifecycle } from './reconcilers/lifecycle.ts';
 import { Scheduler } from './reconcilers/scheduler.ts';
 import { computeMigrations } from './store/migrations/0001-initial.ts';
+import { consoleTokens } from './store/migrations/0002-console-tokens.ts';
 import { HostInfoCache } from './store/servers.ts';
 
-export const computeMigrationSet: ServiceMigrations = { service: 'compute', migrations: computeMigrations };
+export const computeMigrationSet: ServiceMigrations = {
+  service: 'compute',
+  migrations: [...computeMigrations, consoleTokens],
+};
 
 export interface ComputeServiceDeps {
   database: Database;
@@ -47,6 +54,10 @@ export interface ComputeServiceDeps {
   drivers?: HypervisorDriver[];
   /** Run no agent in this process (a control-plane-only process). */
   noAgent?: boolean;
+  /** How the API reaches hosts' agents (default: this process's own agent). */
+  hostQueries?: HostQueries;
+  /** Hostnames a browser's Origin may name on a console websocket besides the Host it called. */
+  consoleAllowedOrigins?: readonly string[];
 }
 
 export interface ComputeService {
@@ -56,6 +67,8 @@ export interface ComputeService {
   lifecycle: ServerLifecycle;
   controlPlane: InProcessControlPlane;
   agent: ComputeAgent | undefined;
+  /** Remote consoles; the listener's 'upgrade' event goes to consoles.handleUpgrade. */
+  consoles: ComputeConsoles;
   /** Starts the reconcilers (after the HTTP app can answer in-process calls). */
   start(): Promise<void>;
   /** Resolves once the scheduler and the agents have nothing left to do (tests). */
@@ -85,11 +98,19 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     const info = s.host ? (await hosts.get()).get(s.host) : undefined;
     if (!s.host || !info || info.status === 'DOWN') await lifecycle.finishDelete(s);
   };
+  const localQueries = deps.hostQueries ? undefined : new LocalHostQueries();
+  const consoles = new ComputeConsoles({
+    db: cx.db,
+    clock: deps.clock,
+    log: deps.log,
+    hostQueries: deps.hostQueries ?? localQueries!,
+    allowedOrigins: deps.consoleAllowedOrigins ?? [],
+  });
   const http: ServiceHttp = {
     name: 'compute',
     prefixes: ['/compute'],
     dialect: novaDialect,
-    routes: computeRoutes(cx, { hosts, onDelete }),
+    routes: computeRoutes(cx, { hosts, onDelete, consoles }),
     policy: computePolicyEnforcer(new PolicyEngine(computePolicies, deps.config.policy_overrides)),
     microversions: computeMicroversions,
     requestIdHeaders: ['x-compute-request-id'],
@@ -106,6 +127,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     get agent() {
       return agent;
     },
+    consoles,
     async start() {
       scheduler.start();
       if (deps.noAgent) return;
@@ -122,6 +144,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
         drivers = [...fleet.drivers];
       }
       agent = new ComputeAgent(controlPlane, drivers);
+      localQueries?.serve(drivers);
       await agent.start();
     },
     async settle() {
@@ -142,6 +165,8 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       }
     },
     async stop() {
+      await consoles.close();
+      localQueries?.serve([]);
       await agent?.stop();
       await scheduler.stop();
     },

@@ -302,37 +302,48 @@ describe('moves on a parked server', () => {
 });
 
 describe('other actions', () => {
-  test('console output needs a host and honours length', async () => {
-    const id = await parked();
-    const all = await act(id, { 'os-getConsoleOutput': {} });
+  test('console output comes from the host of the guest and honours length; no agent or no host is 409', async () => {
+    const id = await createActive(flowUser.token);
+    const all = await actAs(flowUser, id, { 'os-getConsoleOutput': {} });
     assert.equal(all.status, 200, all.text);
-    assert.ok(all.body.output.split('\n').length > 3);
-    const three = await act(id, { 'os-getConsoleOutput': { length: 3 } });
+    assert.ok(all.body.output.split('\n').length > 3, all.body.output);
+    const three = await actAs(flowUser, id, { 'os-getConsoleOutput': { length: 3 } });
     assert.equal(three.body.output.split('\n').length, 3);
+    const away = await parked();
+    expectFault(
+      await act(away, { 'os-getConsoleOutput': {} }),
+      409,
+      'Compute service of parked-host is unavailable at this time.',
+    );
     const homeless = await insertServer(tc, { projectId: user.projectId, host: null });
     expectFault(await act(homeless, { 'os-getConsoleOutput': {} }), 409, `Instance ${homeless} is not ready`);
   });
 
-  test('remote consoles: a novnc URL, xvpvnc invalid, spice unavailable', async () => {
-    const id = await parked();
-    const vnc = await act(id, { 'os-getVNCConsole': { type: 'novnc' } }, user.token, '2.5');
-    assert.equal(vnc.status, 200, vnc.text);
-    assert.equal(vnc.body.console.type, 'novnc');
-    assert.match(vnc.body.console.url, /\/compute\/console\?token=[0-9a-f]+$/);
+  test('remote consoles: the fake guest has none; xvpvnc invalid, spice unavailable', async () => {
+    const id = await createActive(flowUser.token);
     expectFault(
-      await act(id, { 'os-getVNCConsole': { type: 'xvpvnc' } }, user.token, '2.5'),
+      await act(id, { 'os-getVNCConsole': { type: 'novnc' } }, flowUser.token, '2.5'),
+      400,
+      'Unavailable console type vnc.',
+    );
+    expectFault(
+      await act(id, { 'os-getVNCConsole': { type: 'xvpvnc' } }, flowUser.token, '2.5'),
       400,
       'Invalid console type xvpvnc',
     );
-    expectFault(await act(id, { 'os-getSPICEConsole': { type: 'spice-html5' } }, user.token, '2.5'), 400);
-    expectFault(await act(id, { 'os-getVNCConsole': { type: 'novnc' } }, user.token, '2.6'), 404);
+    expectFault(await act(id, { 'os-getSPICEConsole': { type: 'spice-html5' } }, flowUser.token, '2.5'), 400);
+    expectFault(await act(id, { 'os-getVNCConsole': { type: 'novnc' } }, flowUser.token, '2.6'), 404);
     const rc = await nova(tc, 'POST', `/servers/${id}/remote-consoles`, {
-      token: user.token,
+      token: flowUser.token,
       mv: '2.6',
-      body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
+      body: { remote_console: { protocol: 'serial', type: 'serial' } },
     });
-    assert.equal(rc.status, 200, rc.text);
-    assert.equal(rc.body.remote_console.protocol, 'vnc');
+    expectFault(rc, 400, 'Unavailable console type serial.');
+    expectFault(
+      await act(await parked(), { 'os-getVNCConsole': { type: 'novnc' } }, user.token, '2.5'),
+      409,
+      'Compute service of parked-host is unavailable at this time.',
+    );
   });
 
   test('security groups: add, list, remove, and 404 for one not on the server', async () => {

@@ -1,5 +1,6 @@
 // The one route table of Compute (Nova v2.1).
 import type { Route } from '../../../platform/http/types.ts';
+import type { ComputeConsoles } from '../consoles/consoles.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
 import { imageProxyRoutes } from './images.ts';
@@ -16,18 +17,21 @@ export interface ComputeRouteDeps {
   hosts: HostInfoCache;
   /** Called after a delete was recorded (servers without a live host are finished at once). */
   onDelete(s: Server): Promise<void>;
+  /** Console URLs, the noVNC page and os-console-auth-tokens. */
+  consoles: ComputeConsoles;
 }
 
 export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route[] {
   return [
     ...versionRoutes(),
     ...serverRoutes(cx, deps.hosts, deps.onDelete),
-    ...serverActionRoutes(cx, deps.hosts, { onDelete: deps.onDelete }),
+    ...serverActionRoutes(cx, deps.hosts, { onDelete: deps.onDelete, consoles: deps.consoles }),
     ...serverMetadataRoutes(cx),
     ...serverTagRoutes(cx),
     ...instanceActionRoutes(cx),
     ...serverMiscRoutes(cx),
     ...resourceRoutes(cx),
     ...imageProxyRoutes(cx),
+    ...deps.consoles.routes(),
   ];
 }

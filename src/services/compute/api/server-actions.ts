@@ -3,6 +3,7 @@
 import { ApiError } from '../../../platform/errors.ts';
 import { byVersion, Microversion } from '../../../platform/http/microversion.ts';
 import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
+import type { ComputeConsoles } from '../consoles/consoles.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
 import { validateSchema } from './resource-common.ts';
@@ -58,18 +59,20 @@ function inRange(mv: Microversion, since?: string, until?: string): boolean {
 export interface ServerActionOptions {
   /** The DELETE path's follow-up (forceDelete is a delete while soft delete is off). */
   onDelete?: (s: Server) => Promise<void>;
+  /** Console URLs and the host queries behind console output. */
+  consoles: ComputeConsoles;
 }
 
 export function serverActionRoutes(
   cx: ComputeContext,
   hosts: HostInfoCache,
-  opts: ServerActionOptions = {},
+  opts: ServerActionOptions,
 ): Route[] {
   const handlers: Record<string, ActionHandler> = {
     ...stateActions(cx),
     ...moveActions,
     ...imageActions,
-    ...consoleActions,
+    ...consoleActions(opts.consoles),
     ...securityGroupActions,
     ...legacyActions,
   };
@@ -96,6 +99,6 @@ export function serverActionRoutes(
   };
   return [
     { method: 'POST', path: '/compute/v2.1/servers/:server_id/action', handler: dispatch },
-    ...remoteConsoleRoutes(cx, hosts),
+    ...remoteConsoleRoutes(cx, opts.consoles),
   ];
 }
