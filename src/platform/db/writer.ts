@@ -1,7 +1,7 @@
 // The one write path of a service: a transaction whose recorded changes become change-feed events in the same
 // transaction, and a generation counter bumped after every write so in-process caches know to refresh.
 import type { Kysely, Transaction } from 'kysely';
-import type { ChangeFeed } from '../watch/feed.ts';
+import type { ChangeEvent, ChangeFeed } from '../watch/feed.ts';
 
 export interface Change {
   kind: string;
@@ -54,13 +54,14 @@ export class ServiceWriter<DB> {
     opts: WriteOptions = {},
   ): Promise<T> {
     const changes: Change[] = [];
+    const events: ChangeEvent[] = [];
     let committed = false;
     let preCommit = 0;
     try {
       const out = await this.#db.transaction().execute(async (trx) => {
         const result = await fn(trx, (c) => changes.push(c));
         for (const c of changes) {
-          await this.#feed.append(trx, {
+          const appended = await this.#feed.append(trx, {
             service: this.#service,
             kind: c.kind,
             resourceId: c.id,
@@ -68,6 +69,7 @@ export class ServiceWriter<DB> {
             projectId: c.projectId,
             data: c.data,
           });
+          if (appended) events.push(appended);
         }
         this.#generation++;
         preCommit = this.#generation;
@@ -78,6 +80,7 @@ export class ServiceWriter<DB> {
     } finally {
       // A rolled-back write changed nothing; a committed one bumps again now that its effect is visible.
       if (committed) {
+        if (events.length > 0) this.#feed.committed(events);
         this.invalidate();
         opts.afterCommit?.(preCommit);
       }

@@ -77,6 +77,8 @@ export class ChangeFeed {
   #again = false;
   #unlisten: (() => Promise<void>) | null = null;
   #timer: NodeJS.Timeout | null = null;
+  /** Committed events not yet delivered (SQLite), in revision order. */
+  readonly #buffer: ChangeEvent[] = [];
 
   constructor(database: Database, log: Logger) {
     this.#database = database;
@@ -107,25 +109,68 @@ export class ChangeFeed {
   }
 
   /** Appends an event inside the caller's transaction; it becomes visible when that transaction commits. */
-  async append(trx: AnyTrx, ev: ChangeEventInput): Promise<void> {
+  async append(trx: AnyTrx, ev: ChangeEventInput): Promise<ChangeEvent | undefined> {
     const t = trx as Kysely<FeedTables>;
     if (this.#database.dialect === 'postgres') {
       // Serialise appenders so revisions become visible in order (no gaps a reader could skip past).
       await sql`select pg_advisory_xact_lock(7312002)`.execute(t);
       await sql`select pg_notify(${CHANNEL}, '')`.execute(t);
     }
-    await t
+    const row = {
+      service: ev.service,
+      kind: ev.kind,
+      resource_id: ev.resourceId,
+      action: ev.action,
+      project_id: ev.projectId ?? null,
+      data: JSON.stringify(ev.data ?? {}),
+      created_at: new Date().toISOString(),
+    };
+    if (this.multiProcess) {
+      await t.insertInto('monostack_events').values(row).execute();
+      return undefined;
+    }
+    const inserted = await t
       .insertInto('monostack_events')
-      .values({
-        service: ev.service,
-        kind: ev.kind,
-        resource_id: ev.resourceId,
-        action: ev.action,
-        project_id: ev.projectId ?? null,
-        data: JSON.stringify(ev.data ?? {}),
-        created_at: new Date().toISOString(),
-      })
-      .execute();
+      .values(row)
+      .returning('revision')
+      .executeTakeFirstOrThrow();
+    return {
+      revision: Number(inserted.revision),
+      service: ev.service,
+      kind: ev.kind,
+      resourceId: ev.resourceId,
+      action: ev.action,
+      projectId: ev.projectId ?? null,
+      // A copy, as a read from the table would give: subscribers never share the writer's object.
+      data: JSON.parse(row.data) as Record<string, unknown>,
+      createdAt: row.created_at,
+    };
+  }
+
+  /**
+   * Hands the events of a committed transaction (as append returned them) to the pump, which delivers them from
+   * memory when they continue its cursor without a gap, and reads the table otherwise. SQLite only: there every
+   * writer is in this process and transactions commit one at a time, in revision order.
+   */
+  committed(events: readonly ChangeEvent[]): void {
+    for (const e of events) this.#buffer.push(e);
+    if (this.#buffer.length > READ_BATCH * 10) this.#buffer.splice(0, this.#buffer.length - READ_BATCH);
+  }
+
+  /** Buffered events continuing the cursor, or undefined when the table must be read. */
+  #fromBuffer(): ChangeEvent[] | undefined {
+    let i = 0;
+    while (i < this.#buffer.length && this.#buffer[i]!.revision <= this.#cursor) i++;
+    if (i > 0) this.#buffer.splice(0, i);
+    if (this.#buffer.length === 0 || this.#buffer[0]!.revision !== this.#cursor + 1) return undefined;
+    let n = 1;
+    while (
+      n < this.#buffer.length &&
+      n < READ_BATCH &&
+      this.#buffer[n]!.revision === this.#buffer[n - 1]!.revision + 1
+    )
+      n++;
+    return this.#buffer.splice(0, n);
   }
 
   /** The highest revision written so far (0 when empty). */
@@ -208,7 +253,7 @@ export class ChangeFeed {
   async #pump(): Promise<void> {
     try {
       for (;;) {
-        const events = await this.read(this.#cursor, READ_BATCH);
+        const events = this.#fromBuffer() ?? (await this.read(this.#cursor, READ_BATCH));
         if (events.length === 0) break;
         this.#cursor = events[events.length - 1]!.revision;
         for (const h of this.#handlers) {
