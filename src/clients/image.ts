@@ -77,6 +77,18 @@ export class ImageClient {
     if (res.status !== 204) fail(res);
   }
 
+  /** An image's data (buffered: fine for guest images of tens of MiB; see ARCHITECTURE's debts for streaming). */
+  async download(token: string, id: string): Promise<Buffer> {
+    const res = await this.#transport({
+      method: 'GET',
+      path: `${this.#prefix}/v2/images/${encodeURIComponent(id)}/file`,
+      headers: { 'x-auth-token': token },
+      binary: true,
+    });
+    if (res.status !== 200 || !res.raw) fail(res);
+    return res.raw;
+  }
+
   /** Deletes an image; absent is fine. */
   async delete(token: string, id: string): Promise<void> {
     const res = await this.#transport({

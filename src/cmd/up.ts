@@ -41,7 +41,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
     demo: config.bootstrap.demo_password,
   });
 
-  const cloud = await createCloud({ config, log, passwords });
+  const cloud = await createCloud({ config, log, passwords, metadataSecret: passwords.metadata_proxy });
   const address = await cloud.listen();
   const state: RunState = {
     pid: process.pid,

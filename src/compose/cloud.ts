@@ -59,6 +59,8 @@ export interface CloudOptions {
   hasher?: PasswordHasher;
   /** Test seam: this process's hypervisor drivers (default: from config.compute). */
   computeDrivers?: HypervisorDriver[];
+  /** The metadata proxy's shared secret when compute.metadata.shared_secret is empty (from secrets.json). */
+  metadataSecret?: string;
 }
 
 export interface Cloud {
@@ -151,6 +153,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       serviceToken,
       ...(opts.computeDrivers ? { drivers: opts.computeDrivers } : {}),
       consoleAllowedOrigins: [new URL(config.public_url).hostname],
+      ...(opts.metadataSecret ? { metadataSecret: opts.metadataSecret } : {}),
     });
     const metrics = new Metrics();
     const app = await createHttpApp({
@@ -178,7 +181,16 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       compute,
       metrics,
       bootstrap,
-      listen: () => app.listen({ host: config.host, port: config.port }),
+      async listen() {
+        const address = await app.listen({ host: config.host, port: config.port });
+        if (config.compute.metadata.enabled) {
+          // Its own listener, as nova-api-metadata; a busy port (another cloud on this machine) is not fatal.
+          await compute.metadata.listen().catch((err: unknown) => {
+            log.warn({ err }, 'metadata API not listening');
+          });
+        }
+        return address;
+      },
       settle: async () => {
         await feed.settle();
         await compute.settle();

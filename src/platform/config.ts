@@ -67,10 +67,37 @@ export interface ComputeQuotaDefaults {
 }
 
 export interface ComputeConfig {
-  /** The hypervisor driver of this host's agent: 'fake' (no VMs; for tests and scale runs). */
+  /** The hypervisor driver of this host's agent: 'qemu' (real VMs) or 'fake' (no VMs; tests and scale runs). */
   driver: string;
   /** The fake driver: how many hosts one process presents, per-operation delay (ms), and per-host size. */
   fake: { hosts: number; delay_ms: number; vcpus: number; memory_mb: number; disk_gb: number };
+  /**
+   * The QEMU driver: accelerator ('auto' picks KVM only where it really works, else TCG), how long a clean
+   * (ACPI) shutdown may take before power-off (Nova's shutdown_timeout), and where guests live (default
+   * <data_dir>/compute/qemu).
+   */
+  qemu: { accel: 'auto' | 'kvm' | 'tcg'; shutdown_timeout: number; state_dir: string };
+  /** Always give servers a config drive (Nova's force_config_drive). */
+  force_config_drive: boolean;
+  /**
+   * The metadata API guests reach as 169.254.169.254 through the networking proxy (nova-api-metadata): its own
+   * listener (Nova's metadata_listen/_port; off when not enabled), the secret the proxy signs instance ids with
+   * (metadata_proxy_shared_secret; generated per data directory when empty), how requests name their instance,
+   * and Nova's dhcp_domain.
+   */
+  metadata: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    shared_secret: string;
+    identify: 'auto' | 'proxy' | 'address';
+    use_forwarded_for: boolean;
+    dhcp_domain: string;
+  };
+  /** Console tokens' lifetime in seconds (Nova's [consoleauth] token_ttl). */
+  console_token_ttl: number;
+  /** Register the project's test guest image at start (built from Debian packages on first use). */
+  test_image: boolean;
   default_availability_zone: string;
   /** Allocation ratios reported to placement (Nova's initial_*_allocation_ratio). */
   cpu_allocation_ratio: number;
@@ -175,6 +202,19 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
     compute: {
       driver: 'fake',
       fake: { hosts: 1, delay_ms: 0, vcpus: 16, memory_mb: 65536, disk_gb: 1000 },
+      qemu: { accel: 'auto', shutdown_timeout: 60, state_dir: '' },
+      force_config_drive: false,
+      metadata: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 8775,
+        shared_secret: '',
+        identify: 'auto',
+        use_forwarded_for: false,
+        dhcp_domain: 'novalocal',
+      },
+      console_token_ttl: 600,
+      test_image: false,
       default_availability_zone: 'nova',
       cpu_allocation_ratio: 4,
       ram_allocation_ratio: 1,
@@ -304,6 +344,7 @@ export function loadConfig(src: ConfigSources = {}): Readonly<MonostackConfig> {
     c.identity.fernet_tokens.key_repository = join(c.data_dir, 'fernet-keys');
   }
   if (!c.image.data_dir) c.image.data_dir = join(c.data_dir, 'images');
+  if (!c.compute.qemu.state_dir) c.compute.qemu.state_dir = join(c.data_dir, 'compute', 'qemu');
   return deepFreeze(c);
 }
 

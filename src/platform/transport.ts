@@ -11,6 +11,8 @@ export interface TransportRequest {
   body?: unknown;
   /** A raw body (sent as is; give its content-type in headers). */
   raw?: Buffer | string;
+  /** The response is binary: keep its bytes in `raw` (text stays empty). */
+  binary?: boolean;
 }
 
 export interface TransportResponse {
@@ -20,6 +22,8 @@ export interface TransportResponse {
   // biome-ignore lint/suspicious/noExplicitAny: clients type what they read.
   body: any;
   text: string;
+  /** The response bytes, when the request asked for `binary`. */
+  raw?: Buffer;
 }
 
 export type Transport = (req: TransportRequest) => Promise<TransportResponse>;
@@ -31,7 +35,7 @@ export interface Injectable {
     url: string;
     headers?: Record<string, string>;
     payload?: string | Buffer;
-  }): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }>;
+  }): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; rawPayload: Buffer }>;
 }
 
 /** An in-process transport; `target()` is read on each call so the app may be created after the client. */
@@ -46,6 +50,14 @@ export function inProcessTransport(target: () => Injectable | undefined): Transp
       headers['content-type'] ??= 'application/json';
     }
     const res = await app.inject({ method: req.method, url: req.path, headers, payload });
+    if (req.binary && res.statusCode < 300)
+      return {
+        status: res.statusCode,
+        headers: res.headers as TransportResponse['headers'],
+        body: undefined,
+        text: '',
+        raw: res.rawPayload,
+      };
     return toResponse(res.statusCode, res.headers as TransportResponse['headers'], res.body);
   };
 }
@@ -64,12 +76,19 @@ export function httpTransport(baseUrl: string): Transport {
       headers,
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : new Uint8Array(body) }),
     });
-    const text = await res.text();
     const h: TransportResponse['headers'] = {};
     res.headers.forEach((v, k) => {
       h[k] = v;
     });
-    return toResponse(res.status, h, text);
+    if (req.binary && res.status < 300)
+      return {
+        status: res.status,
+        headers: h,
+        body: undefined,
+        text: '',
+        raw: Buffer.from(await res.arrayBuffer()),
+      };
+    return toResponse(res.status, h, await res.text());
   };
 }
 

@@ -26,6 +26,7 @@ import { ComputeConsoles } from './consoles/consoles.ts';
 import { ComputeContext, type ComputeDb } from './context.ts';
 import { hostZones } from './domain/zones.ts';
 import { ComputeErrors } from './errors.ts';
+import { createMetadataService, type MetadataService } from './metadata/service.ts';
 import { computePolicies, computePolicyEnforcer } from './policy.ts';
 import { ServerLifecycle } from './reconcilers/lifecycle.ts';
 import { Scheduler } from './reconcilers/scheduler.ts';
@@ -58,6 +59,8 @@ export interface ComputeServiceDeps {
   hostQueries?: HostQueries;
   /** Hostnames a browser's Origin may name on a console websocket besides the Host it called. */
   consoleAllowedOrigins?: readonly string[];
+  /** The metadata proxy's shared secret when the configuration leaves it empty (generated per data directory). */
+  metadataSecret?: string;
 }
 
 export interface ComputeService {
@@ -69,6 +72,8 @@ export interface ComputeService {
   agent: ComputeAgent | undefined;
   /** Remote consoles; the listener's 'upgrade' event goes to consoles.handleUpgrade. */
   consoles: ComputeConsoles;
+  /** The metadata API guests read (its own listener: metadata.listen()). */
+  metadata: MetadataService;
   /** Starts the reconcilers (after the HTTP app can answer in-process calls). */
   start(): Promise<void>;
   /** Resolves once the scheduler and the agents have nothing left to do (tests). */
@@ -105,6 +110,16 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     log: deps.log,
     hostQueries: deps.hostQueries ?? localQueries!,
     allowedOrigins: deps.consoleAllowedOrigins ?? [],
+    tokenTtlSeconds: deps.config.console_token_ttl,
+  });
+  const m = deps.config.metadata;
+  const metadata = createMetadataService(cx, {
+    sharedSecret: m.shared_secret || deps.metadataSecret || '',
+    identify: m.identify,
+    useForwardedFor: m.use_forwarded_for,
+    dhcpDomain: m.dhcp_domain,
+    host: m.host,
+    port: m.port,
   });
   const http: ServiceHttp = {
     name: 'compute',
@@ -128,6 +143,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       return agent;
     },
     consoles,
+    metadata,
     async start() {
       scheduler.start();
       if (deps.noAgent) return;
@@ -166,6 +182,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     },
     async stop() {
       await consoles.close();
+      await metadata.close();
       localQueries?.serve([]);
       await agent?.stop();
       await scheduler.stop();

@@ -87,7 +87,14 @@ export async function checkImage(
     image_container_format: image.container_format,
   };
   for (const [k, v] of Object.entries(image))
-    if (k.startsWith('hw_') || k.startsWith('os_') || k === 'img_hv_type') props[`image_${k}`] = v;
+    if (
+      k.startsWith('hw_') ||
+      k.startsWith('os_') ||
+      k === 'img_hv_type' ||
+      k === 'kernel_id' ||
+      k === 'ramdisk_id'
+    )
+      props[`image_${k}`] = v;
   return props;
 }
 
