@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createCloud, VERSION } from '../compose/cloud.ts';
 import { cloudEntries, mergeCloudsYaml } from '../compose/clouds-yaml.ts';
 import { loadSecrets } from '../compose/secrets.ts';
+import { ensureTestImage, TEST_IMAGE_NAME } from '../compose/test-image.ts';
 import type { DeepPartial, MonostackConfig } from '../platform/config.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/log.ts';
@@ -64,6 +65,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const mergeUser = flags.userClouds !== false && config.merge_user_clouds;
   if (mergeUser) await mergeCloudsYaml(userClouds, entries);
 
+  const testImage = config.compute.test_image && config.compute.driver === 'qemu';
   const lines = [
     `Monostack ${VERSION} is up${cloud.bootstrap.created ? ' (first start: bootstrapped)' : ''}.`,
     '',
@@ -76,12 +78,28 @@ export async function runUp(flags: UpFlags): Promise<void> {
     `  Admin:  user admin, password ${passwords.admin}, project admin   (cloud "monostack")`,
     `  Demo:   user demo,  password ${passwords.demo}, project demo    (cloud "monostack-demo")`,
     '',
+    `  Compute: ${config.compute.driver === 'qemu' ? `QEMU guests (${config.compute.qemu.accel} accelerator)` : `the ${config.compute.driver} driver`}${testImage ? `; test image "${TEST_IMAGE_NAME}" is being registered in the background` : ''}`,
+    '',
     '  Try:    openstack --os-cloud monostack token issue',
     '          openstack --os-cloud monostack catalog list',
+    ...(testImage
+      ? [
+          `          openstack --os-cloud monostack server create --flavor m1.nano --image ${TEST_IMAGE_NAME} --nic none --os-compute-api-version 2.37 --wait vm1`,
+        ]
+      : []),
     '',
     'Stop with Ctrl-C or SIGTERM.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (testImage) {
+    // In the background: the first build fetches Debian packages (seconds); the API serves meanwhile.
+    ensureTestImage(cloud, log).catch((err: unknown) => {
+      log.warn({ err }, 'test guest image not registered');
+      process.stderr.write(
+        `warning: the test guest image could not be registered: ${(err as Error).message}\n`,
+      );
+    });
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -12,7 +12,7 @@ import { createHttpApp } from '../platform/http/app.ts';
 import type { ServiceHttp } from '../platform/http/types.ts';
 import type { Logger } from '../platform/log.ts';
 import { Metrics } from '../platform/metrics.ts';
-import { inProcessTransport, type TokenSource } from '../platform/transport.ts';
+import { inProcessTransport, type TokenSource, type Transport } from '../platform/transport.ts';
 import { ChangeFeed, feedMigrations } from '../platform/watch/feed.ts';
 import {
   type ComputeService,
@@ -74,6 +74,10 @@ export interface Cloud {
   readonly compute: ComputeService;
   readonly metrics: Metrics;
   readonly bootstrap: BootstrapResult;
+  /** The services' own token (the bootstrap service user, admin in the service project). */
+  readonly serviceToken: TokenSource;
+  /** Calls the cloud's public APIs in-process. */
+  readonly transport: Transport;
   /** Starts listening on config.host:config.port; returns the bound address. */
   listen(): Promise<string>;
   /** Delivers every committed change to subscribers (tests). */
@@ -181,6 +185,8 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       compute,
       metrics,
       bootstrap,
+      serviceToken,
+      transport,
       async listen() {
         const address = await app.listen({ host: config.host, port: config.port });
         if (config.compute.metadata.enabled) {

@@ -200,7 +200,7 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       policy_overrides: {},
     },
     compute: {
-      driver: 'fake',
+      driver: 'qemu',
       fake: { hosts: 1, delay_ms: 0, vcpus: 16, memory_mb: 65536, disk_gb: 1000 },
       qemu: { accel: 'auto', shutdown_timeout: 60, state_dir: '' },
       force_config_drive: false,
@@ -214,7 +214,7 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
         dhcp_domain: 'novalocal',
       },
       console_token_ttl: 600,
-      test_image: false,
+      test_image: true,
       default_availability_zone: 'nova',
       cpu_allocation_ratio: 4,
       ram_allocation_ratio: 1,

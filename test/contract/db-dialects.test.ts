@@ -25,7 +25,8 @@ for (const d of TEST_DIALECTS) {
         assert.ok(first.includes('identity 0001-initial'));
         assert.deepEqual(await migrate(db, MIGRATIONS), []);
         const status = await migrationStatus(db);
-        const latest = (service: string) => Math.max(...MIGRATIONS.find((m) => m.service === service)!.migrations.map((m) => m.version));
+        const latest = (service: string) =>
+          Math.max(...MIGRATIONS.find((m) => m.service === service)!.migrations.map((m) => m.version));
         assert.equal(status['identity'], latest('identity'));
         assert.equal(status['platform'], 1);
       } finally {

@@ -1,5 +1,6 @@
-// The HypervisorDriver contract, run over every implementation: the fake now, QEMU when it lands.
+// The HypervisorDriver contract, run over every implementation: the fake, and QEMU (real processes, no guest OS).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { FakeDriver } from '../../src/agent/compute/drivers/fake/fake-driver.ts';
@@ -11,6 +12,7 @@ import {
   type HypervisorDriver,
   InvalidGuestState,
 } from '../../src/agent/compute/hypervisor-driver.ts';
+import { driverHarness } from '../agent/compute/qemu/driver-harness.ts';
 
 interface Harness {
   driver: HypervisorDriver;
@@ -23,6 +25,18 @@ interface Implementation {
   /** Why the implementation cannot run here, or undefined. */
   unavailable(): Promise<string | undefined>;
   make(): Promise<Harness>;
+  /** Tests this implementation cannot pass as written, by name, with the reason. */
+  skip?: Record<string, string>;
+}
+
+function qemuMissing(): string | undefined {
+  try {
+    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
+    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'qemu-system-x86_64 and qemu-img are not installed';
+  }
 }
 
 const implementations: Implementation[] = [
@@ -30,6 +44,20 @@ const implementations: Implementation[] = [
     name: 'FakeDriver',
     unavailable: async () => undefined,
     make: async () => ({ driver: new FakeDriver(), cleanup: async () => {} }),
+  },
+  {
+    // Guests are real QEMU processes (TCG) booting a blank qcow2: no OS, so clean stops time out (300 ms here).
+    name: 'QemuDriver',
+    unavailable: async () => qemuMissing(),
+    make: async () => {
+      const h = await driverHarness();
+      return { driver: h.driver, cleanup: h.cleanup };
+    },
+    skip: {
+      'disks and NICs attach and detach idempotently':
+        'its disk source nbd://storage/vol-1 does not exist, and detach needs a guest OS to acknowledge the ACPI ' +
+        'unplug (covered in test/agent/compute/qemu, with a booted guest)',
+    },
   },
 ];
 
@@ -72,7 +100,8 @@ function runHypervisorDriverContract(impl: Implementation): void {
     after(async () => {
       for (const h of harnesses) await h.cleanup();
     });
-    const test = (name: string, fn: () => Promise<void>) => it(name, { skip: reason }, fn);
+    const test = (name: string, fn: () => Promise<void>) =>
+      it(name, { skip: reason ?? impl.skip?.[name] }, fn);
 
     test('describes itself and its inventory', async () => {
       const d = await make();
@@ -231,9 +260,13 @@ function runHypervisorDriverContract(impl: Implementation): void {
       const snap = await d.snapshot(id);
       assert.ok(['qcow2', 'raw'].includes(snap.diskFormat));
       assert.equal(snap.containerFormat, 'bare');
-      assert.ok(snap.bytes instanceof Uint8Array && snap.bytes.byteLength > 0);
-      if (snap.diskFormat === 'qcow2')
-        assert.equal(Buffer.from(snap.bytes.subarray(0, 4)).toString('latin1'), 'QFI\xfb');
+      // Bytes at once or streamed, as SnapshotData allows.
+      const chunks: Uint8Array[] = [];
+      if (snap.bytes instanceof Uint8Array) chunks.push(snap.bytes);
+      else for await (const c of snap.bytes) chunks.push(c);
+      const bytes = Buffer.concat(chunks);
+      assert.ok(bytes.byteLength > 0);
+      if (snap.diskFormat === 'qcow2') assert.equal(bytes.subarray(0, 4).toString('latin1'), 'QFI\xfb');
       await d.stop(id);
       assert.ok(await d.snapshot(id));
     });

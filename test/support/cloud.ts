@@ -78,6 +78,13 @@ export async function startTestCloud(over: DeepPartial<MonostackConfig> = {}): P
       public_url: over.public_url ?? 'http://localhost',
       database: { url: over.database?.url ?? 'sqlite::memory:' },
       identity: { password_hash_rounds: 4, ...over.identity } as MonostackConfig['identity'],
+      // The fake hypervisor, no test image, no metadata listener, unless a test asks otherwise.
+      compute: {
+        driver: 'fake',
+        test_image: false,
+        ...over.compute,
+        metadata: { enabled: false, ...over.compute?.metadata },
+      } as MonostackConfig['compute'],
     },
   });
   const keys = [parseKey(generateKey()), parseKey(generateKey())];

@@ -41,7 +41,16 @@ export async function startProcessCloud(
       '127.0.0.1',
       ...(opts.userClouds ? [] : ['--no-user-clouds']),
     ],
-    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      // The fake hypervisor and no test image unless a test asks for them.
+      env: {
+        ...process.env,
+        MONOSTACK__COMPUTE__DRIVER: 'fake',
+        MONOSTACK__COMPUTE__TEST_IMAGE: 'false',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   child.stdout?.on('data', (b: Buffer) => {

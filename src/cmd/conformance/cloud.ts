@@ -67,6 +67,9 @@ export const CONFORMANCE_SETTINGS: Readonly<Record<string, string>> = Object.fre
   MONOSTACK__identity__security_compliance__lockout_duration: '5',
   MONOSTACK__identity__security_compliance__unique_last_password_count: '2',
   MONOSTACK__identity__security_compliance__minimum_password_age: '0',
+  // The fake hypervisor unless the caller's environment names another (MONOSTACK__compute__driver=qemu).
+  MONOSTACK__compute__driver: process.env['MONOSTACK__compute__driver'] ?? 'fake',
+  MONOSTACK__compute__test_image: process.env['MONOSTACK__compute__test_image'] ?? 'false',
 });
 
 /**

@@ -1,8 +1,10 @@
 // createComputeService: Nova v2.1 as a Monostack service — routes, tables, policy, the scheduler reconciler and
 // the control plane the compute agents talk to; and, in all-in-one, this host's agent with its driver.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ComputeAgent } from '../../agent/compute/agent.ts';
 import { FakeFleet } from '../../agent/compute/drivers/fake/fake-fleet.ts';
+import { QemuDriver } from '../../agent/compute/drivers/qemu/qemu-driver.ts';
 import type { HostQueries } from '../../agent/compute/host-queries.ts';
 import type { HypervisorDriver } from '../../agent/compute/hypervisor-driver.ts';
 import { LocalHostQueries } from '../../agent/compute/local-host-queries.ts';
@@ -26,6 +28,7 @@ import { ComputeConsoles } from './consoles/consoles.ts';
 import { ComputeContext, type ComputeDb } from './context.ts';
 import { hostZones } from './domain/zones.ts';
 import { ComputeErrors } from './errors.ts';
+import { ComputeGuestResources } from './guest-resources.ts';
 import { createMetadataService, type MetadataService } from './metadata/service.ts';
 import { computePolicies, computePolicyEnforcer } from './policy.ts';
 import { ServerLifecycle } from './reconcilers/lifecycle.ts';
@@ -133,6 +136,8 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
   };
   let agent: ComputeAgent | undefined;
   let fleet: FakeFleet | undefined;
+  let qemu: QemuDriver | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
   return {
     http,
     context: cx,
@@ -149,17 +154,37 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       if (deps.noAgent) return;
       let drivers = deps.drivers;
       if (!drivers) {
-        if (deps.config.driver !== 'fake') throw new Error(`unknown compute driver "${deps.config.driver}"`);
-        const f = deps.config.fake;
-        fleet = await FakeFleet.open({
-          hosts: f.hosts,
-          stateDir: join(deps.dataDir, 'compute', 'fake'),
-          inventory: { vcpus: f.vcpus, memoryMb: f.memory_mb, diskGb: f.disk_gb },
-          ...(f.delay_ms > 0 ? { delays: { create: f.delay_ms, start: f.delay_ms } } : {}),
-        });
-        drivers = [...fleet.drivers];
+        if (deps.config.driver === 'qemu') {
+          const q = deps.config.qemu;
+          qemu = new QemuDriver({
+            stateDir: q.state_dir,
+            resources: new ComputeGuestResources(cx, deps.serviceToken, metadata),
+            hostname: hostname(),
+            accel: q.accel,
+            stopTimeoutMs: q.shutdown_timeout * 1000,
+            log: deps.log,
+          });
+          drivers = [qemu];
+          // Base images no guest uses any more are removed (about Nova's image cache interval).
+          pruneTimer = setInterval(() => void qemu?.pruneImages().catch(() => {}), 40 * 60_000);
+          pruneTimer.unref();
+        } else if (deps.config.driver === 'fake') {
+          const f = deps.config.fake;
+          fleet = await FakeFleet.open({
+            hosts: f.hosts,
+            stateDir: join(deps.dataDir, 'compute', 'fake'),
+            inventory: { vcpus: f.vcpus, memoryMb: f.memory_mb, diskGb: f.disk_gb },
+            ...(f.delay_ms > 0 ? { delays: { create: f.delay_ms, start: f.delay_ms } } : {}),
+          });
+          drivers = [...fleet.drivers];
+        } else {
+          throw new Error(`unknown compute driver "${deps.config.driver}" (known: qemu, fake)`);
+        }
       }
-      agent = new ComputeAgent(controlPlane, drivers);
+      agent = new ComputeAgent(controlPlane, drivers, {
+        shutdownTimeoutMs: deps.config.qemu.shutdown_timeout * 1000,
+        log: deps.log,
+      });
       localQueries?.serve(drivers);
       await agent.start();
     },
@@ -185,6 +210,9 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       await metadata.close();
       localQueries?.serve([]);
       await agent?.stop();
+      if (pruneTimer) clearInterval(pruneTimer);
+      // Guests keep running: only the monitor sessions close.
+      await qemu?.close();
       await scheduler.stop();
     },
   };

@@ -302,7 +302,10 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
           key_name: keyName ?? null,
           key_data: keyData,
           user_data: (req['user_data'] as string | undefined) ?? null,
-          config_drive: req['config_drive'] === true || req['config_drive'] === 'True' ? 'True' : '',
+          config_drive:
+            req['config_drive'] === true || req['config_drive'] === 'True' || cx.config.force_config_drive
+              ? 'True'
+              : '',
           access_ip_v4: (req['accessIPv4'] as string | undefined) ?? '',
           access_ip_v6: (req['accessIPv6'] as string | undefined) ?? '',
           availability_zone: zone,
