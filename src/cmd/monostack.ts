@@ -1,6 +1,7 @@
 // Entry point of the monostack command: parses flags, loads config and hands off to the subcommands.
 import { Command, Option } from 'commander';
 import { VERSION } from '../compose/cloud.ts';
+import { runBuildTestImage } from './image.ts';
 import { runDbMigrate, runRotateKeys, runStatus } from './manage.ts';
 import { runUp } from './up.ts';
 
@@ -11,7 +12,7 @@ export interface CommonFlags {
 
 const program = new Command('monostack')
   .description(
-    'Monostack: the OpenStack IaaS cloud in one process (Keystone v3 today; more services to come).',
+    'Monostack: the OpenStack IaaS cloud in one process (identity, image, placement, compute with QEMU guests).',
   )
   .version(VERSION)
   .showHelpAfterError();
@@ -61,6 +62,20 @@ identity
   .addOption(configFile())
   .action(async (opts) => {
     await runRotateKeys(opts);
+  });
+
+const image = program.command('image').description('guest images');
+image
+  .command('build-test')
+  .description(
+    'build the test guest image (a CirrOS-like kernel, initramfs and disk from Debian packages; cached in the data directory)',
+  )
+  .addOption(dataDir())
+  .addOption(configFile())
+  .option('--register', 'register it in the running cloud of the data directory (public, AMI-style)')
+  .option('--name <name>', `image name when registering (default ${'monostack-test'})`)
+  .action(async (opts) => {
+    await runBuildTestImage(opts);
   });
 
 try {

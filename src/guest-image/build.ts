@@ -66,7 +66,7 @@ export interface BuildOptions {
 
 /** Where the cloud keeps the test image and its package cache under its data directory. */
 export function testImageLocation(dataDir: string): { outDir: string; cacheDir: string } {
-  const outDir = join(dataDir, 'images', 'test-image');
+  const outDir = join(dataDir, 'guest-image', 'test');
   return { outDir, cacheDir: join(outDir, 'debs') };
 }
 

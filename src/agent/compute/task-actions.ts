@@ -152,7 +152,14 @@ export function isTransient(err: unknown): boolean {
 
 /** The fault Nova records for an error: its message, its code (500 unless typed) and its stack as details. */
 export function faultOf(err: unknown): { message: string; code: number; details?: string } {
-  if (err instanceof DriverError) return { message: err.message, code: err.code, details: err.stack };
+  // An expected refusal (4xx) names itself; Nova shows those details to every user, so no stack (and no host
+  // paths). Unexpected failures keep the stack, which only admins see (code 500).
+  if (err instanceof DriverError)
+    return {
+      message: err.message,
+      code: err.code,
+      details: err.code < 500 ? `${err.name}: ${err.message}` : err.stack,
+    };
   if (err instanceof Error) return { message: err.message || err.name, code: 500, details: err.stack };
   return { message: String(err), code: 500 };
 }
