@@ -335,20 +335,77 @@ async function discoverComputeRefs(
     if (flavors[0]) refs.flavorRef = flavors[0].id;
     if (flavors[0]) refs.flavorRefAlt = (flavors[1] ?? flavors[0]).id;
   }
+  if (compute) {
+    // A real hypervisor boots only real images: wait for the test image `monostack up` registers.
+    const hv = await tryHttp(joinUrl(compute, '/os-hypervisors/detail'), token);
+    const types = ((hv?.body as { hypervisors?: { hypervisor_type?: string }[] })?.hypervisors ?? []).map(
+      (h) => h.hypervisor_type,
+    );
+    refs.realHypervisor = types.some((t) => t !== undefined && t !== 'fake');
+  }
   if (image) {
-    let res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
-    let images = (res?.body as { images?: { id: string }[] })?.images ?? [];
+    const base = imageBase(image);
+    const bootable = async () => {
+      const res = await tryHttp(joinUrl(base, '/images?status=active&limit=100'), token);
+      const all = (res?.body as { images?: ImageSummary[] })?.images ?? [];
+      // Kernels and ramdisks (aki/ari) are parts of an AMI-style image, not bootable on their own.
+      const disks = all.filter((i) => i.disk_format !== 'aki' && i.disk_format !== 'ari');
+      return refs.realHypervisor ? disks.filter((i) => i.name?.startsWith(TEST_IMAGE_PREFIX)) : disks;
+    };
+    let images = await bootable();
+    for (let waited = 0; refs.realHypervisor && images.length === 0 && waited < 300; waited += 2) {
+      await new Promise((r) => setTimeout(r, 2000));
+      images = await bootable();
+    }
     if (images.length < 2 && compute) {
-      // Compute tests boot from [compute] image_ref and filter by image_ref_alt (skipped when both are one
-      // image): give the cloud two small public images.
-      for (let i = images.length; i < 2; i++) await seedImage(imageBase(image), token);
-      res = await tryHttp(joinUrl(imageBase(image), '/images?status=active'), token);
-      images = (res?.body as { images?: { id: string }[] })?.images ?? [];
+      // Compute tests boot from [compute] image_ref and rebuild to image_ref_alt (tests needing two images skip
+      // when both are one): give the cloud a second image — a copy of the bootable one, or a tiny blob the fake
+      // driver boots.
+      if (images[0] && refs.realHypervisor)
+        await copyImage(base, token, images[0], `${TEST_IMAGE_PREFIX}-alt`);
+      else for (let i = images.length; i < 2; i++) await seedImage(base, token);
+      images = await bootable();
     }
     if (images[0]) refs.imageRef = images[0].id;
     if (images[0]) refs.imageRefAlt = (images[1] ?? images[0]).id;
   }
   return refs;
+}
+
+/** Names of the test images a real hypervisor boots (monostack up registers `monostack-test`). */
+const TEST_IMAGE_PREFIX = 'monostack-test';
+
+interface ImageSummary {
+  id: string;
+  name?: string;
+  disk_format?: string;
+  container_format?: string;
+  [property: string]: unknown;
+}
+
+/** A public copy of an image (its properties and its data) under another name. */
+async function copyImage(base: string, token: string, src: ImageSummary, name: string): Promise<void> {
+  const keep = ['kernel_id', 'ramdisk_id', 'os_command_line', 'min_disk', 'min_ram'];
+  const body: Record<string, unknown> = {
+    name,
+    disk_format: src.disk_format,
+    container_format: src.container_format,
+    visibility: 'public',
+  };
+  for (const k of keep) if (src[k] !== undefined && src[k] !== null) body[k] = src[k];
+  const created = await fetch(`${base}/images`, {
+    method: 'POST',
+    headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (created.status !== 201) return;
+  const { id } = (await created.json()) as { id: string };
+  const data = await fetch(`${base}/images/${src.id}/file`, { headers: { 'x-auth-token': token } });
+  await fetch(`${base}/images/${id}/file`, {
+    method: 'PUT',
+    headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(await data.arrayBuffer()),
+  });
 }
 
 /** Creates and uploads a tiny public image (the fake driver boots anything; a real driver brings its own). */

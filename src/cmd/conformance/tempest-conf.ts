@@ -43,7 +43,14 @@ export interface Discovery {
   accessRules: boolean;
   /** Whether tests may SSH into guests ([validation] run_validation). */
   runValidation: boolean;
-  compute?: { imageRef?: string; imageRefAlt?: string; flavorRef?: string; flavorRefAlt?: string };
+  compute?: {
+    imageRef?: string;
+    imageRefAlt?: string;
+    flavorRef?: string;
+    flavorRefAlt?: string;
+    /** A hypervisor other than the fake one: guests boot, consoles exist. */
+    realHypervisor?: boolean;
+  };
   network?: { publicNetworkId?: string; floatingNetworkName?: string; apiExtensions?: readonly string[] };
 }
 
@@ -191,8 +198,17 @@ export function renderTempestConf(d: Discovery): string {
         ['flavor_ref_alt', d.compute?.flavorRefAlt],
       ],
     ]);
-    // Monostack resizes (to the same host too); Tempest's resize tests are off unless told.
-    sections.push(['compute-feature-enabled', [['resize', true]]]);
+    // Monostack resizes (to the same host too); Tempest's resize tests are off unless told. Real guests have a
+    // noVNC and a serial console; the fake driver has neither.
+    const real = d.compute?.realHypervisor === true;
+    sections.push([
+      'compute-feature-enabled',
+      [
+        ['resize', true],
+        ['vnc_console', real],
+        ['serial_console', real],
+      ],
+    ]);
   }
   if (volume) sections.push(['volume', [['catalog_type', volume.type], ...microversions(volume)]]);
   if (placement) sections.push(['placement', microversions(placement)]);
