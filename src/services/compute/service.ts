@@ -134,6 +134,13 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     requestIdHeaders: ['x-compute-request-id'],
     policyDenied: ComputeErrors.policyDenied,
   };
+  // Nova drops a server's console authorisations when it is deleted.
+  const unsubscribeTokens = deps.feed.subscribe(
+    (e) => e.service === 'compute' && e.kind === 'server' && e.action === 'delete',
+    async (events) => {
+      for (const e of events) await consoles.tokens.forgetServer(e.resourceId);
+    },
+  );
   let agent: ComputeAgent | undefined;
   let fleet: FakeFleet | undefined;
   let qemu: QemuDriver | undefined;
@@ -206,6 +213,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       }
     },
     async stop() {
+      unsubscribeTokens();
       await consoles.close();
       await metadata.close();
       localQueries?.serve([]);
