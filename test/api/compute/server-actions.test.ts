@@ -437,6 +437,19 @@ describe('flows on the fake driver', () => {
     assert.equal(s['OS-EXT-STS:power_state'], 1);
   });
 
+  test('shelve offloads at once (shelved_offload_time 0): no host, no allocations; unshelve comes back', async () => {
+    const id = await createActive(flowUser.token);
+    assert.equal((await actAs(flowUser, id, { shelve: null })).status, 202);
+    const s = await waitStatus(id, 'SHELVED_OFFLOADED', flowUser.token);
+    assert.equal(s['OS-EXT-STS:task_state'], null);
+    const admin = await nova(tc, 'GET', `/servers/${id}`, { token: tc.adminToken });
+    assert.equal(admin.body.server['OS-EXT-SRV-ATTR:host'], null);
+    const alloc = await tc.request('GET', `/placement/allocations/${id}`, { token: tc.adminToken });
+    assert.deepEqual(alloc.body.allocations, {});
+    assert.equal((await actAs(flowUser, id, { unshelve: null })).status, 202);
+    await waitStatus(id, 'ACTIVE', flowUser.token);
+  });
+
   test('createImage uploads a snapshot and the server returns to ACTIVE', async () => {
     const id = await createActive(flowUser.token);
     const r = await actAs(flowUser, id, { createImage: { name: 'flow-snap' } });

@@ -156,6 +156,10 @@ export class ServerLifecycle {
         set.old_flavor = null;
         set.new_flavor = null;
       }
+      if (taskState === 'shelving' && args['shelve_offload_after'] === 0) {
+        // Nova's shelved_offload_time 0: the shelved server is offloaded at once, as part of the same action.
+        set.task_state = 'shelving_offloading';
+      }
     } else {
       set.fault = JSON.stringify({ ...outcome.fault, created: now });
       set.power_state = outcome.powerState;
@@ -217,7 +221,7 @@ export class ServerLifecycle {
         id: s.id,
         action: 'update',
         projectId: s.project_id,
-        data: { host: s.host, task: null },
+        data: { host: s.host, task: set.task_state ?? null },
       });
       return true;
     });
