@@ -38,8 +38,20 @@ for pkg in "${PACKAGES[@]}"; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 
+# The test guest image is built from Debian packages fetched with `apt-get download` (nothing installed):
+# apt's package lists must know the cloud kernel. A machine whose lists were never fetched gets them now.
+guest_image_sources() {
+  if apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "apt's package lists lack linux-image-cloud-amd64 (the test guest image needs it): run apt-get update as root" >&2
+    return 0
+  fi
+  apt-get -o DPkg::Lock::Timeout=900 update
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "system packages: all ${#PACKAGES[@]} present"
+  guest_image_sources
   exit 0
 fi
 
@@ -68,3 +80,4 @@ if [ "${#still[@]}" -ne 0 ]; then
   exit 1
 fi
 echo "system packages: installed ${missing[*]}"
+guest_image_sources
