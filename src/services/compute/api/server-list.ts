@@ -1,11 +1,13 @@
 // GET /servers and /servers/detail: Nova's filters (name regex, status, image, flavor, ip, changes-since/before,
 // tags, locked, all_tenants/project_id for admins), sort keys, limit/marker and links, in SQL where it can.
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
+import { ApiError } from '../../../platform/errors.ts';
 import { queryAll, queryOne } from '../../../platform/http/pagination.ts';
 import type { RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
-import { ALL_STATUSES, statesForStatus } from '../domain/server-states.ts';
+import { statesForStatus } from '../domain/server-states.ts';
 import { type HostInfoCache, loadExtras, type Server } from '../store/servers.ts';
+import type { ComputeTables } from '../store/tables.ts';
 import { badQuery, limitAndMarker, nextLinks, parseJson } from './common.ts';
 import { serverSummary, serverView } from './servers.view.ts';
 
@@ -103,13 +105,14 @@ export async function listServers(
   if (changesSince === undefined && changesBefore === undefined)
     query = query.where('deleted', '=', showDeleted ? 1 : 0);
 
-  const status = queryOne(q, 'status');
-  if (status !== undefined) {
-    if (!ALL_STATUSES.has(status.toUpperCase())) {
-      if (isAdmin) throw badQuery('status', status, `Invalid status value`);
+  const statuses = queryAll(q, 'status');
+  if (statuses.length > 0) {
+    const { vmStates, taskStates } = statesForStatus(statuses);
+    if (vmStates.length === 0) {
+      // No valid status: from 2.38 a 400, before it an empty list (for admins and users alike).
+      if (mv.atLeast('2.38')) throw new ApiError(400, 'BadRequest', 'Invalid status value');
       return empty(detail);
     }
-    const { vmStates, taskStates } = statesForStatus(status);
     query = query.where('vm_state', 'in', vmStates);
     if (taskStates)
       query = query.where(
@@ -117,7 +120,7 @@ export async function listServers(
         'in',
         taskStates.filter((t): t is string => t !== null),
       );
-    if (status.toUpperCase() !== 'DELETED' && changesSince === undefined)
+    if (!(vmStates.length === 1 && vmStates[0] === 'deleted') && changesSince === undefined)
       query = query.where('deleted', '=', 0);
   }
   const image = queryOne(q, 'image');
@@ -227,7 +230,26 @@ export async function listServers(
       ).match(ipRe) !== null);
 
   let rows: Server[];
-  if (marker !== undefined || nameRe || ipRe) {
+  // The default order (and any over created_at and id, both NOT NULL): the page after the marker is a keyset
+  // query, so a page costs the same however many servers the project has.
+  const keyset =
+    marker !== undefined && !nameRe && !ipRe && order.every(([c]) => c === 'created_at' || c === 'id');
+  if (keyset) {
+    const m = await query.where('id', '=', marker).executeTakeFirst();
+    if (!m) throw badQuery('marker', marker, `marker [${marker}] not found`);
+    const after = order.map(([c, d], i) => {
+      const value = (col: string) => (col === 'id' ? m.id : m.created_at);
+      return (eb: ExpressionBuilder<ComputeTables, 'compute_servers'>) =>
+        eb.and([
+          ...order.slice(0, i).map(([pc]) => eb(sql.ref(pc), '=', value(pc))),
+          eb(sql.ref(c), d === 'desc' ? '<' : '>', value(c)),
+        ]);
+    });
+    rows = await query
+      .where((eb) => eb.or(after.map((f) => f(eb))))
+      .limit(limit)
+      .execute();
+  } else if (marker !== undefined || nameRe || ipRe) {
     const all = (await query.execute()).filter(jsFilter);
     let start = 0;
     if (marker !== undefined) {
