@@ -76,6 +76,16 @@ export async function computeBench(): Promise<void> {
     await api('PUT', `/compute/v2.1/os-quota-sets/${projectId}`, {
       quota_set: { instances: -1, cores: -1, ram: -1 },
     });
+    /** The V8 heap and external memory as the process's own metrics report them. */
+    const heapFigures = async () => {
+      const m = await once(base, { method: 'GET', path: '/metrics', headers: { 'x-auth-token': token } }, agent);
+      const value = (name: string, label = '') => {
+        const re = new RegExp(`^${name}${label ? `\\{[^}]*${label}[^}]*\\}` : ''} ([0-9.e+]+)$`, 'm');
+        const hit = re.exec(m.body);
+        return hit ? Number(hit[1]) / 2 ** 20 : Number.NaN;
+      };
+      return `heap used ${value('monostack_nodejs_heap_size_used_bytes').toFixed(0)} MiB, external ${value('monostack_nodejs_external_memory_bytes').toFixed(0)} MiB`;
+    };
     const images = (await api('GET', '/image/v2/images?limit=1')) as { images: { id: string }[] };
     let imageRef = images.images[0]?.id;
     if (!imageRef) {
@@ -115,29 +125,43 @@ export async function computeBench(): Promise<void> {
       return sent;
     };
 
-    /** Polls until every server is ACTIVE (or one is ERROR); returns id → launched_at epoch ms. */
-    const waitActive = async (ids: Map<string, number>, timeoutMs: number) => {
-      const launched = new Map<string, number>();
-      const deadline = Date.now() + timeoutMs;
-      while (launched.size < ids.size) {
-        if (Date.now() > deadline) throw new Error(`only ${launched.size}/${ids.size} ACTIVE in time`);
-        await new Promise((r) => setTimeout(r, 250));
-        let marker: string | undefined;
-        for (;;) {
-          const page = (await api(
-            'GET',
-            `/compute/v2.1/servers/detail?limit=${PAGE}${marker ? `&marker=${marker}` : ''}`,
-          )) as { servers: { id: string; status: string; 'OS-SRV-USG:launched_at': string | null }[] };
-          for (const s of page.servers) {
-            if (!ids.has(s.id) || launched.has(s.id)) continue;
-            if (s.status === 'ERROR') throw new Error(`server ${s.id} went to ERROR`);
-            if (s.status === 'ACTIVE' && s['OS-SRV-USG:launched_at'])
-              launched.set(s.id, Date.parse(`${s['OS-SRV-USG:launched_at']}Z`));
-          }
-          if (page.servers.length < PAGE) break;
-          marker = page.servers.at(-1)!.id;
-        }
+    /** Every server of the project in detail, page by page. */
+    const listAll = async () => {
+      const out: { id: string; status: string; 'OS-SRV-USG:launched_at': string | null }[] = [];
+      let marker: string | undefined;
+      for (;;) {
+        const page = (await api(
+          'GET',
+          `/compute/v2.1/servers/detail?limit=${PAGE}${marker ? `&marker=${marker}` : ''}`,
+        )) as { servers: (typeof out)[number][] };
+        out.push(...page.servers);
+        if (page.servers.length < PAGE) return out;
+        marker = page.servers.at(-1)!.id;
       }
+    };
+
+    /**
+     * Waits until no server is building (polling only the building ones, so the wait itself costs little), then
+     * reads every server once; returns id → launched_at epoch ms of the given servers.
+     */
+    const waitActive = async (ids: Map<string, number>, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (Date.now() > deadline) throw new Error('servers still building after the timeout');
+        await new Promise((r) => setTimeout(r, 100));
+        const building = (await api('GET', '/compute/v2.1/servers?status=BUILD&limit=1')) as {
+          servers: unknown[];
+        };
+        if (building.servers.length === 0) break;
+      }
+      const launched = new Map<string, number>();
+      for (const s of await listAll()) {
+        if (!ids.has(s.id)) continue;
+        if (s.status !== 'ACTIVE' || !s['OS-SRV-USG:launched_at'])
+          throw new Error(`server ${s.id} is ${s.status}, not ACTIVE`);
+        launched.set(s.id, Date.parse(`${s['OS-SRV-USG:launched_at']}Z`));
+      }
+      if (launched.size !== ids.size) throw new Error(`only ${launched.size}/${ids.size} servers listed`);
       return launched;
     };
 
@@ -164,7 +188,7 @@ export async function computeBench(): Promise<void> {
       `${(FIRST / seconds).toFixed(0)} (every server is one decision)`,
     );
     void cpu0;
-    line('RSS after first batch', `${rssMiB(pid).toFixed(0)} MiB`);
+    line('RSS after first batch', `${rssMiB(pid).toFixed(0)} MiB (${await heapFigures()})`);
 
     if (TOTAL > FIRST) {
       const t1 = Date.now();
@@ -195,7 +219,7 @@ export async function computeBench(): Promise<void> {
       `GET /servers/detail?limit=${PAGE} (${TOTAL} servers)`,
       `p50 ${quantile(pageTimes, 0.5).toFixed(0)} ms, p99 ${quantile(pageTimes, 0.99).toFixed(0)} ms over ${pageTimes.length} pages`,
     );
-    line(`RSS with ${TOTAL} servers`, `${rssMiB(pid).toFixed(0)} MiB`);
+    line(`RSS with ${TOTAL} servers`, `${rssMiB(pid).toFixed(0)} MiB (${await heapFigures()})`);
     line(
       'reference: Nova (fake driver) on this machine',
       '50 servers → ACTIVE ~21 s (~2.4/s); /servers/detail of 50: 69 ms (../shared/FACTS.md)',

@@ -7,6 +7,12 @@ import { byVersion } from '../../../platform/http/microversion.ts';
 import type { RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
 import type { ComputeContext, ComputeTrx } from '../context.ts';
+import {
+  AUTO_DISK_CONFIG,
+  IMAGE_AUTO_DISK_CONFIG,
+  inheritAutoDiskConfig,
+  requestedAutoDiskConfig,
+} from '../domain/disk-config.ts';
 import { hostnameFrom } from '../domain/hostname.ts';
 import { hostZones } from '../domain/zones.ts';
 import { ComputeErrors } from '../errors.ts';
@@ -92,7 +98,8 @@ export async function checkImage(
       k.startsWith('os_') ||
       k === 'img_hv_type' ||
       k === 'kernel_id' ||
-      k === 'ramdisk_id'
+      k === 'ramdisk_id' ||
+      k === 'auto_disk_config'
     )
       props[`image_${k}`] = v;
   return props;
@@ -118,6 +125,8 @@ export async function checkServerQuota(
     await sql`select pg_advisory_xact_lock(hashtext(${`compute-quota:${projectId}`}))`.execute(trx);
   }
   const limits = await getLimits(trx, cx.config, projectId);
+  // Unlimited instances, cores and ram: nothing to count (usage is only ever compared with a limit).
+  if ((['instances', 'cores', 'ram'] as const).every((r) => (limits[r] ?? -1) < 0)) return maxCount;
   const used = await countUsage(trx, cx.dialect, projectId);
   const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb } as const;
   let allowed = maxCount;
@@ -177,6 +186,11 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
       'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
     );
   const imageProps = await checkImage(cx, auth.token, imageId, flavor);
+  const autoDiskConfig = inheritAutoDiskConfig(
+    requestedAutoDiskConfig(req['OS-DCF:diskConfig']),
+    imageProps[IMAGE_AUTO_DISK_CONFIG],
+    imageId,
+  );
 
   const networks = req['networks'];
   if (Array.isArray(networks) && networks.length > 0) {
@@ -333,7 +347,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
           trusted_certs: req['trusted_image_certificates']
             ? JSON.stringify(req['trusted_image_certificates'])
             : null,
-          system_metadata: JSON.stringify({ ...imageProps }),
+          system_metadata: JSON.stringify({ ...imageProps, [AUTO_DISK_CONFIG]: autoDiskConfig }),
           created_at: now,
           updated_at: now,
         })
@@ -401,7 +415,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
       server: {
         id: first,
         links,
-        'OS-DCF:diskConfig': 'MANUAL',
+        'OS-DCF:diskConfig': autoDiskConfig ? 'AUTO' : 'MANUAL',
         security_groups: securityGroups.map((n) => ({ name: n })),
         adminPass: password,
       },
