@@ -19,6 +19,8 @@ PACKAGES=(
   nftables
   iproute2
   socat
+  # tests: ssh into guests (inside namespaces) and ssh-keygen
+  openssh-client
   cpio
   lz4
   # compute: config drives (ISO 9660, label config-2)
