@@ -1,4 +1,5 @@
 // npm run bench -- <area>: runs a benchmark area and prints its figures.
+import { bootBench } from './boot.ts';
 import { computeBench } from './compute.ts';
 import { identityBench } from './identity.ts';
 import { imageBench } from './image.ts';
@@ -7,6 +8,7 @@ const areas: Record<string, () => Promise<void>> = {
   identity: identityBench,
   image: imageBench,
   compute: computeBench,
+  boot: bootBench,
 };
 const area = process.argv[2] ?? 'identity';
 const fn = areas[area];

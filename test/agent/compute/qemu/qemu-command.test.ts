@@ -31,7 +31,7 @@ describe('qemuArgv', () => {
     const argv = qemuArgv(launch());
     assert.deepEqual(valuesOf(argv, '-name'), ['guest=g1,debug-threads=on']);
     assert.deepEqual(valuesOf(argv, '-machine'), ['pc']);
-    assert.deepEqual(valuesOf(argv, '-accel'), ['tcg']);
+    assert.deepEqual(valuesOf(argv, '-accel'), ['tcg,tb-size=64']);
     assert.deepEqual(valuesOf(argv, '-cpu'), [], 'TCG keeps the default model');
     assert.deepEqual(valuesOf(argv, '-m'), ['256']);
     assert.deepEqual(valuesOf(argv, '-smp'), ['2']);

@@ -68,7 +68,7 @@ describe('QemuDriver lifecycle', () => {
     const pid = pidOf(h, s.id);
     assert.deepEqual(qemuPidsOf(s.id), [pid]);
     const argv = cmdlineOf(pid);
-    assert.equal(argv[argv.indexOf('-accel') + 1], 'tcg');
+    assert.equal(argv[argv.indexOf('-accel') + 1], 'tcg,tb-size=64');
     assert.equal((await h.driver.findGuest(s.id))?.powerState, 'running');
     assert.deepEqual(await h.driver.consoleEndpoint(s.id, 'vnc'), {
       unixSocket: join(guestDir(s.id), 'vnc.sock'),
