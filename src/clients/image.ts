@@ -67,6 +67,22 @@ export class ImageClient {
     return res.body as ImageBody;
   }
 
+  /** Changes an image with JSON-patch operations (Glance's openstack-images-v2.1-json-patch); the image after. */
+  async update(
+    token: string,
+    id: string,
+    ops: { op: 'add' | 'replace' | 'remove'; path: string; value?: unknown }[],
+  ): Promise<ImageBody> {
+    const res = await this.#transport({
+      method: 'PATCH',
+      path: `${this.#prefix}/v2/images/${encodeURIComponent(id)}`,
+      headers: { 'x-auth-token': token, 'content-type': 'application/openstack-images-v2.1-json-patch' },
+      body: ops,
+    });
+    if (res.status !== 200) fail(res);
+    return res.body as ImageBody;
+  }
+
   async upload(token: string, id: string, data: Buffer): Promise<void> {
     const res = await this.#transport({
       method: 'PUT',

@@ -1,5 +1,5 @@
 // Nova's image proxy (up to 2.35) and the images servers make: createImage read back through the proxy,
-// delete through it, the proxy gone at 2.36, and createBackup's rotation.
+// delete through it, Nova's list filters, the proxy gone at 2.36, and createBackup's rotation.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestCloud, type TestCloud, type TestUser } from '../../support/cloud.ts';
@@ -61,6 +61,36 @@ describe('compute image proxy', () => {
     assert.equal((await nova(tc, 'DELETE', `/images/${id}`, { token: user.token })).status, 204);
     expectFault(await nova(tc, 'GET', `/images/${id}`, { token: user.token }), 404, 'Image not found.');
     expectFault(await nova(tc, 'DELETE', `/images/${id}`, { token: user.token }), 404);
+  });
+
+  test('list filters: server by id or link, type, property-*, minRam, status and name', async () => {
+    const c = await nova(tc, 'POST', `/servers/${serverId}/action`, {
+      token: user.token,
+      body: { createImage: { name: 'filter-snap' } },
+    });
+    assert.equal(c.status, 202, c.text);
+    const snap = String(c.headers['location']).split('/').pop()!;
+    await waitForStatus(tc, serverId, user.token, 'ACTIVE');
+    const ids = async (query: string, detail = false): Promise<string[]> => {
+      const r = await nova(tc, 'GET', `/images${detail ? '/detail' : ''}?${query}`, { token: user.token });
+      assert.equal(r.status, 200, r.text);
+      return r.body.images.map((i: { id: string }) => i.id);
+    };
+    for (const detail of [false, true]) {
+      const byServer = await ids(`server=${serverId}`, detail);
+      assert.ok(byServer.includes(snap) && !byServer.includes(imageId), String(byServer));
+      const link = encodeURIComponent(`http://example.test/compute/v2.1/servers/${serverId}`);
+      assert.deepEqual(await ids(`server=${link}`, detail), byServer);
+      const snapshots = await ids('type=snapshot', detail);
+      assert.ok(snapshots.includes(snap) && !snapshots.includes(imageId), String(snapshots));
+      assert.ok(!(await ids('type=backup', detail)).includes(snap));
+      assert.deepEqual(await ids('property-image_type=snapshot', detail), snapshots);
+      assert.deepEqual(await ids(`server=${crypto.randomUUID()}`, detail), []);
+    }
+    assert.deepEqual(await ids('name=filter-snap'), [snap]);
+    assert.ok((await ids('status=ACTIVE')).includes(imageId));
+    assert.ok((await ids('minRam=64')).includes(imageId));
+    assert.ok(!(await ids('minRam=65')).includes(imageId));
   });
 
   test('the proxy is gone from 2.36 on', async () => {

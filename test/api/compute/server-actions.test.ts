@@ -479,6 +479,23 @@ describe('flows on the fake driver', () => {
     assert.equal(resources[0]!.resources['MEMORY_MB'], 2048);
   });
 
+  test('rebuild ends ACTIVE from ERROR (as Nova), SHUTOFF from SHUTOFF', async () => {
+    const id = await createActive(flowUser.token);
+    const reset = await act(id, { 'os-resetState': { state: 'error' } }, tc.adminToken);
+    assert.equal(reset.status, 202, reset.text);
+    assert.equal((await show(id, flowUser.token))['status'], 'ERROR');
+    const r = await actAs(flowUser, id, { rebuild: { imageRef: imageId } });
+    assert.equal(r.status, 202, r.text);
+    const s = await waitStatus(id, 'ACTIVE', flowUser.token);
+    assert.equal(s['OS-EXT-STS:power_state'], 1);
+    assert.equal((await actAs(flowUser, id, { 'os-stop': null })).status, 202);
+    await waitStatus(id, 'SHUTOFF', flowUser.token);
+    assert.equal((await actAs(flowUser, id, { rebuild: { imageRef: imageId } })).status, 202);
+    const off = await waitStatus(id, 'SHUTOFF', flowUser.token);
+    assert.equal(off['OS-EXT-STS:task_state'], null);
+    assert.equal(off['OS-EXT-STS:power_state'], 4);
+  });
+
   test('resize then revert returns to the old flavor and its allocation', async () => {
     const id = await createActive(flowUser.token);
     assert.equal((await actAs(flowUser, id, { resize: { flavorRef: '2' } })).status, 202);

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestCloud, type TestCloud } from '../../support/cloud.ts';
-import { uploadTestImage as uploadImage, waitForStatus as waitFor } from './compute-support.ts';
+import {
+  expectFault,
+  insertServer,
+  uploadTestImage as uploadImage,
+  waitForStatus as waitFor,
+} from './compute-support.ts';
 
 let tc: TestCloud;
 let imageId: string;
@@ -90,6 +95,35 @@ describe('servers on the fake driver', () => {
     assert.ok(status.body.servers.length >= 3);
     for (const id of ids) await tc.request('DELETE', `/compute/v2.1/servers/${id}`, { token: tc.adminToken });
     for (const id of ids) await waitFor(tc, id, tc.adminToken, 'DELETED');
+  });
+
+  test('status filter: case-insensitive, repeatable; an invalid one is an empty list before 2.38, a 400 from it', async () => {
+    const user = await tc.makeUser();
+    const row = (vmState: string) =>
+      insertServer(tc, { projectId: user.projectId, userId: user.id, vmState });
+    const [active, error, stopped] = [await row('active'), await row('error'), await row('stopped')];
+    const list = async (query: string, token: string, mv?: string) => {
+      const r = await tc.request('GET', `/compute/v2.1/servers/detail?${query}`, {
+        token,
+        headers: mv ? { 'openstack-api-version': `compute ${mv}` } : {},
+      });
+      return r;
+    };
+    const ids = async (query: string) => {
+      const r = await list(query, user.token);
+      assert.equal(r.status, 200, r.text);
+      return r.body.servers.map((x: { id: string }) => x.id).sort();
+    };
+    assert.deepEqual(await ids('status=ERROR'), [error]);
+    assert.deepEqual(await ids('status=shutoff'), [stopped]);
+    assert.deepEqual(await ids('status=ACTIVE&status=SHUTOFF'), [active, stopped].sort());
+    for (const token of [tc.adminToken, user.token]) {
+      const old = await list('status=invalid_status', token);
+      assert.equal(old.status, 200, old.text);
+      assert.deepEqual(old.body.servers, []);
+      assert.deepEqual((await list('status=invalid_status', token, '2.37')).body.servers, []);
+      expectFault(await list('status=invalid_status', token, '2.38'), 400, 'Invalid status value');
+    }
   });
 
   test('bad input: unknown flavor and image are 400, unknown server 404, other project 404', async () => {

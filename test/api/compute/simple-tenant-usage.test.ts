@@ -142,6 +142,16 @@ describe('simple tenant usage', () => {
     );
   });
 
+  test('an empty tenant ("/os-simple-tenant-usage/") is not found', async () => {
+    const q = `?start=${fmt(T0)}&end=${fmt(T0 + H)}`;
+    expectFault(await nova(tc, 'GET', `/os-simple-tenant-usage/${q}`, { token: tc.adminToken }), 404);
+    expectFault(await nova(tc, 'GET', '/os-simple-tenant-usage/', { token: tc.adminToken }), 404);
+    assert.equal(
+      (await nova(tc, 'GET', `/os-simple-tenant-usage${q}`, { token: tc.adminToken })).status,
+      200,
+    );
+  });
+
   test('2.40 paging over servers with links', async () => {
     const p1 = await nova(tc, 'GET', `/os-simple-tenant-usage?${window}&detailed=1&limit=1`, {
       token: tc.adminToken,

@@ -10,7 +10,7 @@ import { V } from './flavors.ts';
 import { isUuidLike, strictBool, strictQuery } from './resource-common.ts';
 import { hostIsUp, serviceIdOf } from './services.ts';
 
-interface HostUsage {
+export interface HostUsage {
   vcpus: number;
   memory_mb: number;
   local_gb: number;
@@ -22,7 +22,7 @@ interface HostUsage {
 const gone = () => new ApiError(404, 'NotFound', 'The resource could not be found.');
 
 /** Usage per host from the servers placed there (not deleted). */
-async function usageByHost(cx: ComputeContext, host?: string): Promise<Map<string, HostUsage>> {
+export async function usageByHost(cx: ComputeContext, host?: string): Promise<Map<string, HostUsage>> {
   let q = cx.db
     .selectFrom('compute_servers')
     .select(['id', 'name', 'host', 'flavor', 'task_state'])
@@ -54,10 +54,10 @@ async function usageByHost(cx: ComputeContext, host?: string): Promise<Map<strin
   return out;
 }
 
-const EMPTY: HostUsage = { vcpus: 0, memory_mb: 0, local_gb: 0, running: 0, workload: 0, servers: [] };
+export const EMPTY: HostUsage = { vcpus: 0, memory_mb: 0, local_gb: 0, running: 0, workload: 0, servers: [] };
 
 /** The numbers Nova's resource tracker keeps for a node (memory used includes the host's reserve). */
-function figures(cx: ComputeContext, row: HostRow, u: HostUsage) {
+export function figures(cx: ComputeContext, row: HostRow, u: HostUsage) {
   const memoryUsed = u.memory_mb + cx.config.reserved_host_memory_mb;
   return {
     vcpus: row.vcpus,

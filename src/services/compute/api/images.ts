@@ -1,5 +1,6 @@
-// The image proxy Nova keeps up to microversion 2.35 (GET/DELETE /images, /images/detail, metadata): Glance's
-// images as Nova showed them, read and deleted through the image service with the caller's token.
+// The image proxy Nova keeps up to microversion 2.35 (GET/DELETE /images, /images/detail, /images/{id}): Glance's
+// images as Nova showed them, listed with Nova's filters, read and deleted through the image service with the
+// caller's token. The metadata subresource lives in image-metadata.ts.
 
 import type { ImageBody } from '../../../clients/image.ts';
 import { ApiError } from '../../../platform/errors.ts';
@@ -54,16 +55,46 @@ const CORE = new Set([
   'stores',
 ]);
 
-function notFound(): ApiError {
+/** Nova's query parameters and the Glance filter each becomes ("property-" ones name image properties). */
+const FILTERS: Record<string, string> = {
+  name: 'name',
+  status: 'status',
+  'changes-since': 'changes-since',
+  server: 'property-instance_uuid',
+  type: 'property-image_type',
+  minRam: 'min_ram',
+  minDisk: 'min_disk',
+};
+
+export function imageNotFound(): ApiError {
   return new ApiError(404, 'ImageNotFound', 'Image not found.');
 }
 
-/** Nova removed the proxy at 2.36: above it these paths do not exist. */
-function checkVersion(ctx: RouteContext): void {
-  if (ctx.mv!.atLeast('2.36')) throw new ApiError(404, 'NotFound', 'The resource could not be found.');
+/** Nova removed the proxy at 2.36 (its metadata at 2.39): from then on these paths do not exist. */
+export function checkProxyVersion(ctx: RouteContext, removedAt = '2.36'): void {
+  if (ctx.mv!.atLeast(removedAt)) throw new ApiError(404, 'NotFound', 'The resource could not be found.');
 }
 
-function metadataOf(img: ImageBody): Record<string, string> {
+/** The Glance query of a list request: Nova's filters (the last value of a repeated one) as Glance's. */
+function glanceFilters(ctx: RouteContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [param, raw] of Object.entries(ctx.query)) {
+    const name = FILTERS[param] ?? (param.startsWith('property-') ? param : undefined);
+    if (!name) continue;
+    let value = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
+    // A server is named by id or by any of its links: the id is the last path segment.
+    if (name === 'property-instance_uuid' && value.includes('/'))
+      value = value.slice(value.lastIndexOf('/') + 1);
+    if (name === 'status') value = value.toLowerCase();
+    if (name.startsWith('property-')) out[name.slice('property-'.length)] = value;
+    else if (name === 'changes-since') out['updated_at'] = `gte:${value}`;
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** An image's properties: what Nova calls its metadata. */
+export function metadataOf(img: ImageBody): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(img)) {
     if (CORE.has(k) || k.startsWith('os_glance') || v === null || v === undefined) continue;
@@ -111,9 +142,9 @@ function imageView(ctx: RouteContext, img: ImageBody, detail: boolean): Record<s
 }
 
 async function showImage(cx: ComputeContext, ctx: RouteContext): Promise<ImageBody> {
-  checkVersion(ctx);
+  checkProxyVersion(ctx);
   const img = await cx.image.find(ctx.requireAuth().token, ctx.params['image_id']!);
-  if (!img) throw notFound();
+  if (!img) throw imageNotFound();
   return img;
 }
 
@@ -121,14 +152,10 @@ export function imageProxyRoutes(cx: ComputeContext): Route[] {
   const list =
     (detail: boolean): Route['handler'] =>
     async (ctx) => {
-      checkVersion(ctx);
+      checkProxyVersion(ctx);
       const { limit, marker } = limitAndMarker(ctx, cx.config.max_limit);
-      const query: Record<string, string> = { limit: String(limit) };
+      const query: Record<string, string> = { ...glanceFilters(ctx), limit: String(limit) };
       if (marker) query['marker'] = marker;
-      for (const k of ['name', 'status']) {
-        const v = ctx.query[k];
-        if (typeof v === 'string') query[k] = k === 'status' ? v.toLowerCase() : v;
-      }
       const images = await cx.image.list(ctx.requireAuth().token, query);
       const body: Record<string, unknown> = { images: images.map((i) => imageView(ctx, i, detail)) };
       const links = nextLinks(ctx, detail ? 'images/detail' : 'images', images, limit);
@@ -142,11 +169,6 @@ export function imageProxyRoutes(cx: ComputeContext): Route[] {
       method: 'GET',
       path: '/compute/v2.1/images/:image_id',
       handler: async (ctx) => ({ body: { image: imageView(ctx, await showImage(cx, ctx), true) } }),
-    },
-    {
-      method: 'GET',
-      path: '/compute/v2.1/images/:image_id/metadata',
-      handler: async (ctx) => ({ body: { metadata: metadataOf(await showImage(cx, ctx)) } }),
     },
     {
       method: 'DELETE',

@@ -6,7 +6,9 @@ import { availabilityZoneRoutes } from './availability-zones.ts';
 import { flavorAccessRoutes } from './flavor-access.ts';
 import { flavorExtraSpecRoutes } from './flavor-extra-specs.ts';
 import { flavorRoutes } from './flavors.ts';
+import { hostRoutes } from './hosts.ts';
 import { hypervisorRoutes } from './hypervisors.ts';
+import { instanceUsageAuditLogRoutes } from './instance-usage-audit-log.ts';
 import { keypairRoutes } from './keypairs.ts';
 import { limitRoutes } from './limits.ts';
 import { migrationRoutes } from './migrations.ts';
@@ -25,11 +27,13 @@ export function resourceRoutes(cx: ComputeContext): Route[] {
     ...availabilityZoneRoutes(cx),
     ...aggregateRoutes(cx),
     ...hypervisorRoutes(cx),
+    ...hostRoutes(cx),
     ...serviceRoutes(cx),
     ...quotaSetRoutes(cx),
     ...quotaClassRoutes(cx),
     ...limitRoutes(cx),
     ...simpleTenantUsageRoutes(cx),
+    ...instanceUsageAuditLogRoutes(cx),
     ...migrationRoutes(cx),
     ...serverGroupRoutes(cx),
   ];

@@ -3,6 +3,8 @@ import type { Route } from '../../../platform/http/types.ts';
 import type { ComputeConsoles } from '../consoles/consoles.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
+import { extensionRoutes } from './extensions.ts';
+import { imageMetadataRoutes } from './image-metadata.ts';
 import { imageProxyRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
 import { resourceRoutes } from './resource-routes.ts';
@@ -32,6 +34,8 @@ export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route
     ...serverMiscRoutes(cx),
     ...resourceRoutes(cx),
     ...imageProxyRoutes(cx),
+    ...imageMetadataRoutes(cx),
+    ...extensionRoutes(),
     ...deps.consoles.routes(),
   ];
 }

@@ -213,7 +213,11 @@ export function inheritedImageProps(s: Server): Record<string, unknown> {
     if (['disk_format', 'container_format', 'base_image_ref', 'size'].includes(key)) continue;
     // Glance's own os_* attributes (os_hidden, os_hash_*, os_glance_*) are not image properties.
     if (key === 'os_hidden' || key.startsWith('os_hash') || key.startsWith('os_glance')) continue;
-    if (key.startsWith('hw_') || key.startsWith('os_') || ['img_hv_type', 'kernel_id', 'ramdisk_id'].includes(key))
+    if (
+      key.startsWith('hw_') ||
+      key.startsWith('os_') ||
+      ['img_hv_type', 'kernel_id', 'ramdisk_id'].includes(key)
+    )
       out[key] = String(v);
   }
   return out;

@@ -1,6 +1,7 @@
 // Server actions that involve images: rebuild, createImage, createBackup, shelve, shelveOffload and unshelve.
 // Snapshot images are created queued in the image service with the caller's token; the host's agent uploads.
 import { ApiError } from '../../../platform/errors.ts';
+import { AUTO_DISK_CONFIG, inheritAutoDiskConfig, requestedAutoDiskConfig } from '../domain/disk-config.ts';
 import { ComputeErrors } from '../errors.ts';
 import { getLimits } from '../store/quotas.ts';
 import { findServer, type Server } from '../store/servers.ts';
@@ -159,6 +160,11 @@ const rebuild: ActionHandler = async (a) => {
   const imageId = idFromHref(String(r['imageRef']));
   const image = await a.cx.image.find(auth.token, imageId);
   if (!image) throw ComputeErrors.badRequest('Cannot find image for rebuild');
+  const autoDiskConfig = inheritAutoDiskConfig(
+    requestedAutoDiskConfig(r['OS-DCF:diskConfig']),
+    image['auto_disk_config'],
+    imageId,
+  );
   const imageProps = await checkImage(a.cx, auth.token, imageId, flavorOf(s));
 
   const set: Partial<Server> = { image_id: imageId, progress: 0 };
@@ -198,7 +204,7 @@ const rebuild: ActionHandler = async (a) => {
   }
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(sysMeta(s))) if (!k.startsWith('image_')) meta[k] = v;
-  Object.assign(meta, imageProps, { image_base_image_ref: imageId });
+  Object.assign(meta, imageProps, { image_base_image_ref: imageId, [AUTO_DISK_CONFIG]: autoDiskConfig });
   set.system_metadata = JSON.stringify(meta);
 
   await startTask(

@@ -4,6 +4,12 @@
 import { sql } from 'kysely';
 import { ApiError } from '../../../platform/errors.ts';
 import type { ComputeTrx } from '../context.ts';
+import {
+  AUTO_DISK_CONFIG,
+  checkAutoDiskConfig,
+  IMAGE_AUTO_DISK_CONFIG,
+  requestedAutoDiskConfig,
+} from '../domain/disk-config.ts';
 import { checkState } from '../domain/server-states.ts';
 import { ComputeErrors } from '../errors.ts';
 import { getLimits } from '../store/quotas.ts';
@@ -92,10 +98,17 @@ async function startColdMove(
   type: 'resize' | 'migration',
   next: FlavorSnapshot,
   host: string | null,
+  autoDiskConfig: boolean,
 ): Promise<void> {
   const current = flavorOf(s);
   const migrationId = a.cx.ids.uuid();
-  const meta = { ...sysMeta(s), old_vm_state: s.vm_state, image_base_image_ref: s.image_id };
+  // Nova's resize (and so migrate) sets auto_disk_config to the request's value, false when it names none.
+  const meta = {
+    ...sysMeta(s),
+    old_vm_state: s.vm_state,
+    image_base_image_ref: s.image_id,
+    [AUTO_DISK_CONFIG]: autoDiskConfig,
+  };
   await startTask(
     a.cx,
     a.ctx,
@@ -128,6 +141,13 @@ async function startColdMove(
 
 const resize: ActionHandler = async (a) => {
   const s = await loadForAction(a, 'os_compute_api:servers:resize', { state: 'resize' });
+  const autoDiskConfig = requestedAutoDiskConfig(a.args['OS-DCF:diskConfig']);
+  const meta = sysMeta(s);
+  checkAutoDiskConfig(
+    autoDiskConfig,
+    meta[IMAGE_AUTO_DISK_CONFIG],
+    String(meta['image_base_image_ref'] ?? s.image_id),
+  );
   const flavorId = idFromHref(String(a.args.flavorRef));
   const current = flavorOf(s);
   const next = await flavorById(a, flavorId);
@@ -139,7 +159,7 @@ const resize: ActionHandler = async (a) => {
   if (!same && next.disabled) throw ComputeErrors.badRequest(`Flavor ${flavorId} could not be found.`);
   if (same) throw ComputeErrors.badRequest('When resizing, instances must change flavor!');
   const { disabled: _d, ...snapshot } = next;
-  await startColdMove(a, s, 'resize', snapshot, null);
+  await startColdMove(a, s, 'resize', snapshot, null, autoDiskConfig ?? false);
   return accepted();
 };
 
@@ -153,7 +173,7 @@ const migrate: ActionHandler = async (a) => {
       throw ComputeErrors.badRequest('Cannot migrate to the host where the server exists.');
     await requireHost(a.cx, host);
   }
-  await startColdMove(a, s, 'migration', flavorOf(s), host);
+  await startColdMove(a, s, 'migration', flavorOf(s), host, false);
   return accepted();
 };
 

@@ -4,6 +4,7 @@ import { byVersion } from '../../../platform/http/microversion.ts';
 import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
 import type { ComputeContext, ComputeTrx } from '../context.ts';
+import { AUTO_DISK_CONFIG, requestedAutoDiskConfig } from '../domain/disk-config.ts';
 import { hostnameFrom } from '../domain/hostname.ts';
 import { ComputeErrors } from '../errors.ts';
 import { recordAction } from '../store/actions.ts';
@@ -152,7 +153,18 @@ export function serverRoutes(
         if (u['description'] !== undefined) set.description = u['description'] as string | null;
         if (u['accessIPv4'] !== undefined) set.access_ip_v4 = String(u['accessIPv4'] ?? '');
         if (u['accessIPv6'] !== undefined) set.access_ip_v6 = String(u['accessIPv6'] ?? '');
+        const autoDiskConfig = requestedAutoDiskConfig(u['OS-DCF:diskConfig']);
         await cx.write(async (trx, record) => {
+          if (autoDiskConfig !== undefined) {
+            // Read in the write so a concurrent system_metadata change is not lost.
+            const row = await trx
+              .selectFrom('compute_servers')
+              .select('system_metadata')
+              .where('id', '=', s.id)
+              .executeTakeFirst();
+            const meta = parseJson<Record<string, unknown>>(row?.system_metadata, {});
+            set.system_metadata = JSON.stringify({ ...meta, [AUTO_DISK_CONFIG]: autoDiskConfig });
+          }
           await trx
             .updateTable('compute_servers')
             .set({ ...set, updated_at: cx.nowMicro() })

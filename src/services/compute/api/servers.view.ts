@@ -1,6 +1,7 @@
 // Server row → Nova's wire body, microversion-aware (nova/api/openstack/compute/views/servers.py semantics).
 import { createHash } from 'node:crypto';
 import type { RouteContext } from '../../../platform/http/types.ts';
+import { diskConfigOf } from '../domain/disk-config.ts';
 import { statusOf } from '../domain/server-states.ts';
 import type { FlavorSnapshot, ServerRow } from '../store/tables.ts';
 import { computeRoot, parseJson, resourceLinks } from './common.ts';
@@ -106,7 +107,7 @@ export function serverView(
     accessIPv4: row.access_ip_v4,
     accessIPv6: compressV6(row.access_ip_v6),
     links: resourceLinks(ctx, `servers/${row.id}`),
-    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-DCF:diskConfig': diskConfigOf(row.system_metadata),
   };
   if (FAULTS.has(status) && row.fault) {
     const f = parseJson<{ code: number; message: string; details?: string; created: string }>(row.fault, {

@@ -123,6 +123,10 @@ async function usagesFor(
 }
 
 async function index(cx: ComputeContext, ctx: RouteContext) {
+  // "/os-simple-tenant-usage/" names an empty tenant: Nova's router matches no route for it (404), where ours
+  // ignores the trailing slash.
+  if (ctx.request.url.split('?')[0]!.endsWith('/'))
+    throw new ApiError(404, 'NotFound', 'The resource could not be found.');
   const paged = ctx.mv!.atLeast('2.40');
   strictQuery(ctx, ['start', 'end', 'detailed', 'limit', 'marker']);
   ctx.authorize('os_compute_api:os-simple-tenant-usage:list', {

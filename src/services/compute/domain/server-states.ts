@@ -68,15 +68,22 @@ export function statusOf(vmState: string, taskState: string | null): string {
   return (taskState ? m[taskState] : undefined) ?? m['default']!;
 }
 
-/** Status names → the vm_states (and task states) a ?status= filter matches (common.task_and_vm_state_from_status). */
-export function statesForStatus(status: string): { vmStates: string[]; taskStates?: (string | null)[] } {
-  const up = status.toUpperCase();
+/**
+ * Status names → the vm_states (and task states) a ?status= filter matches (common.task_and_vm_state_from_status):
+ * the task states only narrow the match when none of the statuses is a vm_state's default one. No vm_state at
+ * all means no status was valid.
+ */
+export function statesForStatus(status: string | readonly string[]): {
+  vmStates: string[];
+  taskStates?: (string | null)[];
+} {
+  const wanted = new Set((typeof status === 'string' ? [status] : status).map((x) => x.toUpperCase()));
   const vm = new Set<string>();
   const tasks = new Set<string | null>();
   let anyDefault = false;
   for (const [vmState, m] of Object.entries(STATUS)) {
     for (const [task, st] of Object.entries(m)) {
-      if (st !== up) continue;
+      if (!wanted.has(st)) continue;
       vm.add(vmState);
       if (task === 'default') anyDefault = true;
       else tasks.add(task);
@@ -85,9 +92,6 @@ export function statesForStatus(status: string): { vmStates: string[]; taskState
   if (anyDefault || vm.size === 0) return { vmStates: [...vm] };
   return { vmStates: [...vm], taskStates: [...tasks] };
 }
-
-/** Every status a client may filter on. */
-export const ALL_STATUSES = new Set(Object.values(STATUS).flatMap((m) => Object.values(m)));
 
 export interface StateRule {
   /** Allowed vm_states (undefined = any). */

@@ -33,11 +33,13 @@ const EVENT: Record<string, string> = {
   updating_password: 'compute_set_admin_password',
 };
 
-/** Tasks after which the server returns to the vm_state it had before (kept in task_args.prev_vm_state). */
+/**
+ * Tasks after which the server returns to the vm_state it had before (kept in task_args.prev_vm_state). A
+ * rebuild is not one: Nova's rebuild ends ACTIVE (an ERROR server included) unless the server was STOPPED.
+ */
 const KEEPS_STATE = new Set([
   'image_snapshot',
   'image_backup',
-  'rebuilding',
   'updating_password',
   'migrating',
   'resize_confirming',
@@ -129,6 +131,13 @@ export class ServerLifecycle {
       if (taskState === 'spawning') {
         set.launched_at = now;
         set.progress = 100;
+      }
+      if (taskState === 'rebuilding') {
+        set.launched_at = now;
+        if (args['prev_vm_state'] === 'stopped') {
+          set.vm_state = 'stopped';
+          set.power_state = PowerState.SHUTDOWN;
+        }
       }
       if (taskState === 'resize_finish' && args['prev_vm_state'] === 'stopped')
         set.power_state = PowerState.SHUTDOWN;

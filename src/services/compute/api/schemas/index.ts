@@ -2,6 +2,7 @@
 
 export * from './aggregates.schema.ts';
 export * from './flavors.schema.ts';
+export * from './hosts.schema.ts';
 export * from './interface-attachments.schema.ts';
 export * from './keypairs.schema.ts';
 export * from './metadata.schema.ts';
