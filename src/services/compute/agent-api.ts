@@ -163,8 +163,41 @@ export class InProcessControlPlane implements ComputeControlPlane {
     });
   }
 
-  completeTask(serverId: string, taskSeq: number, taskState: string, outcome: TaskOutcome): Promise<boolean> {
-    return this.#lifecycle.completeTask(serverId, taskSeq, taskState, outcome);
+  async completeTask(
+    serverId: string,
+    taskSeq: number,
+    taskState: string,
+    outcome: TaskOutcome,
+  ): Promise<boolean> {
+    const done = await this.#lifecycle.completeTask(serverId, taskSeq, taskState, outcome);
+    if (done && outcome.ok && taskState === 'unshelving') await this.#forgetShelvedImage(serverId);
+    return done;
+  }
+
+  /** After an unshelve, Nova deletes the shelved snapshot and the shelved_* system metadata. */
+  async #forgetShelvedImage(serverId: string): Promise<void> {
+    const cx = this.#cx;
+    const row = await cx.db
+      .selectFrom('compute_servers')
+      .select(['system_metadata'])
+      .where('id', '=', serverId)
+      .executeTakeFirst();
+    const meta = parseJson<Record<string, unknown>>(row?.system_metadata ?? '{}', {});
+    const imageId = meta['shelved_image_id'];
+    if (typeof imageId !== 'string') return;
+    try {
+      await cx.image.delete(await this.#serviceToken(), imageId);
+    } catch (err) {
+      cx.log.warn({ err, server: serverId, image: imageId }, 'shelved image not deleted');
+    }
+    const { shelved_image_id: _i, shelved_at: _a, shelved_host: _h, ...rest } = meta;
+    await cx.write((trx) =>
+      trx
+        .updateTable('compute_servers')
+        .set({ system_metadata: JSON.stringify(rest) })
+        .where('id', '=', serverId)
+        .execute(),
+    );
   }
 
   reportPowerState(serverId: string, powerState: number): Promise<void> {

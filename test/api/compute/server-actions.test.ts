@@ -446,8 +446,18 @@ describe('flows on the fake driver', () => {
     assert.equal(admin.body.server['OS-EXT-SRV-ATTR:host'], null);
     const alloc = await tc.request('GET', `/placement/allocations/${id}`, { token: tc.adminToken });
     assert.deepEqual(alloc.body.allocations, {});
+    const shelvedName = `${s['name']}-shelved`;
+    const before = await tc.request('GET', `/image/v2/images?name=${encodeURIComponent(shelvedName)}`, {
+      token: flowUser.token,
+    });
+    assert.equal(before.body.images.length, 1, 'the shelved snapshot exists while shelved');
     assert.equal((await actAs(flowUser, id, { unshelve: null })).status, 202);
     await waitStatus(id, 'ACTIVE', flowUser.token);
+    // As Nova: the shelved snapshot is deleted once the server is back.
+    const gone = await tc.request('GET', `/image/v2/images?name=${encodeURIComponent(shelvedName)}`, {
+      token: flowUser.token,
+    });
+    assert.equal(gone.body.images.length, 0);
   });
 
   test('createImage uploads a snapshot and the server returns to ACTIVE', async () => {
