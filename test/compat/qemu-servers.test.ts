@@ -340,6 +340,43 @@ describe('real QEMU guests through the public API', { skip: qemuSkip(), timeout:
     );
   });
 
+  it('an image the hypervisor cannot boot ends in ERROR with Nova-style fault, leaving no files', async () => {
+    const headers = { 'x-auth-token': api.token, 'content-type': 'application/json' };
+    const created = await fetch(`${api.url}/image/v2/images`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'not-bootable', disk_format: 'vmdk', container_format: 'bare' }),
+    });
+    assert.equal(created.status, 201);
+    const img = (await created.json()) as { id: string };
+    const put = await fetch(`${api.url}/image/v2/images/${img.id}/file`, {
+      method: 'PUT',
+      headers: { 'x-auth-token': api.token, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(4096).fill(7),
+    });
+    assert.equal(put.status, 204);
+    const bad = await boot('qemu-bad', img.id, { config_drive: false });
+    const s = await waitFor(
+      'the server to fail',
+      async () => {
+        const got = await api.server(bad);
+        return got['status'] === 'ERROR' ? got : undefined;
+      },
+      60_000,
+    );
+    assert.equal(s['fault']['code'], 400);
+    assert.match(s['fault']['message'], /is unacceptable: disk_format vmdk/);
+    assert.doesNotMatch(String(s['fault']['details'] ?? ''), /\n\s+at /, 'no stack trace in a 4xx fault');
+    assert.equal(existsSync(guestDir(dataDir, bad)), false, 'no guest directory left');
+    assert.deepEqual(await qemuOf(bad), []);
+    await api.call('DELETE', `/compute/v2.1/servers/${bad}`, undefined, 204);
+    await waitFor(
+      'the failed server to be gone',
+      async () => (await api.call('GET', `/compute/v2.1/servers/${bad}`))['__status'] === 404,
+      60_000,
+    );
+  });
+
   it('deleting the servers removes their guests and QEMU processes', async () => {
     for (const id of [vm1, vm2]) await api.call('DELETE', `/compute/v2.1/servers/${id}`, undefined, 204);
     for (const id of [vm1, vm2]) {
