@@ -84,7 +84,7 @@ export async function computeBench(): Promise<void> {
         const hit = re.exec(m.body);
         return hit ? Number(hit[1]) / 2 ** 20 : Number.NaN;
       };
-      return `heap used ${value('monostack_nodejs_heap_size_used_bytes').toFixed(0)} MiB, external ${value('monostack_nodejs_external_memory_bytes').toFixed(0)} MiB`;
+      return `V8 heap ${value('monostack_nodejs_heap_size_used_bytes').toFixed(0)} MiB used of ${value('monostack_nodejs_heap_size_total_bytes').toFixed(0)}, external ${value('monostack_nodejs_external_memory_bytes').toFixed(0)} MiB`;
     };
     const images = (await api('GET', '/image/v2/images?limit=1')) as { images: { id: string }[] };
     let imageRef = images.images[0]?.id;
