@@ -338,10 +338,12 @@ async function discoverComputeRefs(
   if (compute) {
     // A real hypervisor boots only real images: wait for the test image `monostack up` registers.
     const hv = await tryHttp(joinUrl(compute, '/os-hypervisors/detail'), token);
-    const types = ((hv?.body as { hypervisors?: { hypervisor_type?: string }[] })?.hypervisors ?? []).map(
-      (h) => h.hypervisor_type,
-    );
+    const hypervisors =
+      (hv?.body as { hypervisors?: { hypervisor_type?: string; state?: string }[] })?.hypervisors ?? [];
+    const types = hypervisors.map((h) => h.hypervisor_type);
     refs.realHypervisor = types.some((t) => t !== undefined && t !== 'fake');
+    // Tempest's multinode and migration tests run only when told how many compute nodes there are.
+    refs.computeNodes = hypervisors.filter((h) => h.state === undefined || h.state === 'up').length;
   }
   if (image) {
     const base = imageBase(image);

@@ -50,6 +50,8 @@ export interface Discovery {
     flavorRefAlt?: string;
     /** A hypervisor other than the fake one: guests boot, consoles exist. */
     realHypervisor?: boolean;
+    /** Compute nodes that are up ([compute] min_compute_nodes). */
+    computeNodes?: number;
   };
   network?: { publicNetworkId?: string; floatingNetworkName?: string; apiExtensions?: readonly string[] };
 }
@@ -193,6 +195,7 @@ export function renderTempestConf(d: Discovery): string {
       [
         ...microversions(compute),
         ['image_ref', d.compute?.imageRef],
+        ['min_compute_nodes', d.compute?.computeNodes ? d.compute.computeNodes : undefined],
         ['image_ref_alt', d.compute?.imageRefAlt],
         ['flavor_ref', d.compute?.flavorRef],
         ['flavor_ref_alt', d.compute?.flavorRefAlt],

@@ -304,7 +304,8 @@ const unshelve: ActionHandler = async (a) => {
       schedule: offloaded,
       ...(typeof shelvedImage === 'string' && offloaded ? { rebuild_image_id: shelvedImage } : {}),
       ...(zone !== undefined ? { availability_zone: zone } : {}),
-      ...(host ? { host } : {}),
+      // 2.91: the scheduler places it on that host (as a forced destination), after its filters.
+      ...(host ? { host, dest_host: host } : {}),
     }),
   };
   if (zone !== undefined) set.availability_zone = zone;

@@ -222,6 +222,12 @@ const revertResize: ActionHandler = async (a) => {
   const old = parseJson<FlavorSnapshot | null>(s.old_flavor, null);
   if (!old) throw ComputeErrors.badRequest('Flavor used by the instance could not be found.');
   const prev = String(sysMeta(s)['old_vm_state'] ?? 'active');
+  // The server returns to the host it left (the migration's source).
+  const mig = await a.cx.db
+    .selectFrom('compute_migrations')
+    .select(['source_compute', 'source_node'])
+    .where('uuid', '=', migrationId)
+    .executeTakeFirst();
   await startTask(
     a.cx,
     a.ctx,
@@ -231,12 +237,18 @@ const revertResize: ActionHandler = async (a) => {
       task_state: 'resize_reverting',
       flavor: JSON.stringify(old),
       flavor_id: old.id,
+      // The source host's agent runs the revert (re-creating its guest when the move removed it); the
+      // destination's guest is then no one's and is reaped there.
+      ...(mig?.source_compute && mig.source_compute !== s.host
+        ? { host: mig.source_compute, node: mig.source_node ?? s.node }
+        : {}),
       task_args: JSON.stringify({
         prev_vm_state: prev,
         schedule: false,
         migration_id: migrationId,
         revert: true,
         new_flavor: parseJson<FlavorSnapshot | null>(s.new_flavor, null),
+        ...(mig?.source_compute ? { source_host: mig.source_compute, source_node: mig.source_node } : {}),
       }),
     },
     async (trx) => {

@@ -101,7 +101,7 @@ export async function startTask(
       action: 'update',
       projectId: s.project_id,
       // A move that needs a destination wakes the scheduler; everything else wakes the server's host.
-      data: { host: s.host, task: set.task_state, schedule: needsScheduler(set.task_args) },
+      data: { host: set.host ?? s.host, task: set.task_state, schedule: needsScheduler(set.task_args) },
     });
   });
 }

@@ -147,9 +147,12 @@ export class ServerLifecycle {
         release = true;
       }
       if (taskState === 'unshelving') set.launched_at = now;
-      if (taskState === 'resize_reverting' && s.old_flavor) {
-        set.flavor = s.old_flavor;
-        set.flavor_id = parseJson<{ id: string }>(s.old_flavor, { id: s.flavor_id }).id;
+      if (taskState === 'resize_reverting') {
+        // A resize gets its old flavor back; a cold migration (no flavor change) only its host.
+        if (s.old_flavor) {
+          set.flavor = s.old_flavor;
+          set.flavor_id = parseJson<{ id: string }>(s.old_flavor, { id: s.flavor_id }).id;
+        }
         set.old_flavor = null;
         set.new_flavor = null;
         if (typeof args['source_host'] === 'string') {
