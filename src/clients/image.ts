@@ -18,6 +18,52 @@ export interface ImageBody {
   [property: string]: unknown;
 }
 
+/** Glance's own attributes; every other key of an image body is a property (Nova's image "metadata"). */
+const CORE_FIELDS = new Set([
+  'id',
+  'name',
+  'status',
+  'visibility',
+  'protected',
+  'checksum',
+  'owner',
+  'size',
+  'virtual_size',
+  'min_ram',
+  'min_disk',
+  'disk_format',
+  'container_format',
+  'created_at',
+  'updated_at',
+  'tags',
+  'file',
+  'self',
+  'schema',
+  'direct_url',
+  'locations',
+  'os_hidden',
+  'os_hash_algo',
+  'os_hash_value',
+  'stores',
+]);
+
+/** An image's properties as strings (Glance's core attributes and its reserved os_glance_* ones left out). */
+export function imageProperties(img: ImageBody): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(img)) {
+    if (CORE_FIELDS.has(k) || k.startsWith('os_glance') || v === null || v === undefined) continue;
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/** A JSON-patch operation on an image (Glance v2's openstack-images-v2.1-json-patch). */
+export interface ImagePatchOp {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
 function fail(res: TransportResponse): never {
   const msg = (res.body as { message?: string } | undefined)?.message ?? res.text.slice(0, 200);
   throw new ApiError(res.status >= 500 ? 502 : res.status, 'ImageServiceError', `image service: ${msg}`);
@@ -68,11 +114,7 @@ export class ImageClient {
   }
 
   /** Changes an image with JSON-patch operations (Glance's openstack-images-v2.1-json-patch); the image after. */
-  async update(
-    token: string,
-    id: string,
-    ops: { op: 'add' | 'replace' | 'remove'; path: string; value?: unknown }[],
-  ): Promise<ImageBody> {
+  async update(token: string, id: string, ops: ImagePatchOp[]): Promise<ImageBody> {
     const res = await this.#transport({
       method: 'PATCH',
       path: `${this.#prefix}/v2/images/${encodeURIComponent(id)}`,

@@ -6,48 +6,10 @@ import {
   type ImageDownload,
   ImageUnavailable,
 } from '../../agent/compute/guest-resources.ts';
-import type { ImageBody } from '../../clients/image.ts';
+import { imageProperties } from '../../clients/image.ts';
 import type { TokenSource } from '../../platform/transport.ts';
 import type { ComputeContext } from './context.ts';
 import type { MetadataService } from './metadata/service.ts';
-
-/** Glance's own fields; every other key of an image body is a property. */
-const CORE_FIELDS = new Set([
-  'id',
-  'name',
-  'status',
-  'visibility',
-  'owner',
-  'disk_format',
-  'container_format',
-  'min_disk',
-  'min_ram',
-  'size',
-  'virtual_size',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'protected',
-  'os_hidden',
-  'tags',
-  'created_at',
-  'updated_at',
-  'self',
-  'file',
-  'schema',
-  'direct_url',
-  'locations',
-  'stores',
-]);
-
-function propertiesOf(img: ImageBody): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(img)) {
-    if (CORE_FIELDS.has(k) || v === null || v === undefined) continue;
-    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  }
-  return out;
-}
 
 export class ComputeGuestResources implements GuestResources {
   readonly #cx: ComputeContext;
@@ -77,7 +39,7 @@ export class ComputeGuestResources implements GuestResources {
         : {}),
       minDisk: img.min_disk ?? 0,
       minRam: img.min_ram ?? 0,
-      properties: propertiesOf(img),
+      properties: imageProperties(img),
       body: (async function* () {
         yield data;
       })(),

@@ -2,14 +2,9 @@
 // image service, counted against metadata_items; Nova's messages for a mismatched key and an unknown one.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ImageClient } from '../../../src/clients/image.ts';
 import { propertyPatch } from '../../../src/services/compute/api/image-metadata.ts';
 import { startTestCloud, type TestCloud, type TestUser } from '../../support/cloud.ts';
 import { expectFault, nova, uploadTestImage } from './compute-support.ts';
-
-/** Writes need the image client's PATCH (ImageClient.update); without it they are skipped. */
-const writes = typeof (ImageClient.prototype as unknown as Record<string, unknown>)['update'] === 'function';
-const skipWrites = writes ? false : 'the image client has no update (PATCH) yet';
 
 let tc: TestCloud;
 let user: TestUser;
@@ -70,7 +65,7 @@ describe('image metadata', () => {
     expectFault(await meta('/os_distro', { mv: '2.39' }), 404);
   });
 
-  test('POST merges, PUT replaces, PUT key sets one, DELETE key removes', { skip: skipWrites }, async () => {
+  test('POST merges, PUT replaces, PUT key sets one, DELETE key removes', async () => {
     const merged = await meta('', {
       method: 'POST',
       body: { metadata: { os_distro: 'ubuntu', extra: 'x' } },
@@ -112,7 +107,7 @@ describe('image metadata', () => {
     expectFault(await meta('', { method: 'POST', body: { metadata: { a: '1' } }, mv: '2.39' }), 404);
   });
 
-  test('the resulting properties count against metadata_items', { skip: skipWrites }, async () => {
+  test('the resulting properties count against metadata_items', async () => {
     const q = await nova(tc, 'PUT', `/os-quota-sets/${user.projectId}`, {
       token: tc.adminToken,
       body: { quota_set: { metadata_items: 2 } },

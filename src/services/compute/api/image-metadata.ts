@@ -1,12 +1,12 @@
 // /images/{image_id}/metadata[/{key}] (nova/api/openstack/compute/image_metadata.py, until 2.38): an image's
 // properties read and written through the image service with the caller's token; writes count the resulting
 // properties against the caller's metadata_items quota.
-import type { ImageBody } from '../../../clients/image.ts';
+import { type ImageBody, type ImagePatchOp, imageProperties } from '../../../clients/image.ts';
 import { ApiError, isApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
 import { getLimits } from '../store/quotas.ts';
-import { checkProxyVersion, imageNotFound, metadataOf } from './images.ts';
+import { checkProxyVersion, imageNotFound } from './images.ts';
 import { validateBody } from './resource-common.ts';
 import {
   serverMetadataCreate,
@@ -14,27 +14,7 @@ import {
   serverMetadataUpdateAll,
 } from './schemas/metadata.schema.ts';
 
-/** A JSON-patch operation on an image (Glance v2's openstack-images-v2.1-json-patch). */
-export interface ImagePatchOp {
-  op: 'add' | 'replace' | 'remove';
-  path: string;
-  value?: string;
-}
-
-/** What the image client needs to offer for writes: PATCH /v2/images/{id}, returning the image. */
-interface ImagePatcher {
-  update(token: string, id: string, ops: ImagePatchOp[]): Promise<ImageBody>;
-}
-
 const REMOVED_AT = '2.39';
-
-function patcher(cx: ComputeContext): ImagePatcher {
-  const client = cx.image as unknown as Partial<ImagePatcher>;
-  if (typeof client.update !== 'function') {
-    throw new ApiError(501, 'NotImplemented', 'The requested functionality is not supported.');
-  }
-  return client as ImagePatcher;
-}
 
 async function loadImage(cx: ComputeContext, ctx: RouteContext): Promise<ImageBody> {
   checkProxyVersion(ctx, REMOVED_AT);
@@ -78,10 +58,10 @@ async function writeProperties(
   img: ImageBody,
   props: Record<string, string>,
 ): Promise<Record<string, string>> {
-  const ops = propertyPatch(metadataOf(img), props);
-  if (ops.length === 0) return metadataOf(img);
+  const ops = propertyPatch(imageProperties(img), props);
+  if (ops.length === 0) return imageProperties(img);
   try {
-    return metadataOf(await patcher(cx).update(ctx.requireAuth().token, img.id, ops));
+    return imageProperties(await cx.image.update(ctx.requireAuth().token, img.id, ops));
   } catch (err) {
     if (isApiError(err) && err.status === 403)
       throw new ApiError(403, 'ImageNotAuthorized', `Not authorized for image ${img.id}.`);
@@ -97,13 +77,13 @@ export function imageMetadataRoutes(cx: ComputeContext): Route[] {
     {
       method: 'GET',
       path: all,
-      handler: async (ctx) => ({ body: { metadata: metadataOf(await loadImage(cx, ctx)) } }),
+      handler: async (ctx) => ({ body: { metadata: imageProperties(await loadImage(cx, ctx)) } }),
     },
     {
       method: 'GET',
       path: one,
       async handler(ctx) {
-        const meta = metadataOf(await loadImage(cx, ctx));
+        const meta = imageProperties(await loadImage(cx, ctx));
         const key = ctx.params['key']!;
         if (!(key in meta)) throw new ApiError(404, 'NotFound', 'The resource could not be found.');
         return { body: { meta: { [key]: meta[key] } } };
@@ -117,7 +97,7 @@ export function imageMetadataRoutes(cx: ComputeContext): Route[] {
         checkProxyVersion(ctx, REMOVED_AT);
         validateBody(ctx, serverMetadataCreate);
         const img = await loadImage(cx, ctx);
-        const props = { ...metadataOf(img), ...(ctx.body.metadata as Record<string, string>) };
+        const props = { ...imageProperties(img), ...(ctx.body.metadata as Record<string, string>) };
         await checkQuota(cx, ctx, props);
         return { body: { metadata: await writeProperties(cx, ctx, img, props) } };
       },
@@ -146,7 +126,7 @@ export function imageMetadataRoutes(cx: ComputeContext): Route[] {
         const key = ctx.params['key']!;
         if (!(key in meta)) throw new ApiError(400, 'BadRequest', 'Request body and URI mismatch');
         const img = await loadImage(cx, ctx);
-        const props = { ...metadataOf(img), [key]: meta[key]! };
+        const props = { ...imageProperties(img), [key]: meta[key]! };
         await checkQuota(cx, ctx, props);
         await writeProperties(cx, ctx, img, props);
         return { body: { meta } };
@@ -157,7 +137,7 @@ export function imageMetadataRoutes(cx: ComputeContext): Route[] {
       path: one,
       async handler(ctx) {
         const img = await loadImage(cx, ctx);
-        const props = metadataOf(img);
+        const props = imageProperties(img);
         const key = ctx.params['key']!;
         if (!(key in props)) throw new ApiError(404, 'NotFound', 'Invalid metadata key');
         delete props[key];

@@ -2,7 +2,7 @@
 // images as Nova showed them, listed with Nova's filters, read and deleted through the image service with the
 // caller's token. The metadata subresource lives in image-metadata.ts.
 
-import type { ImageBody } from '../../../clients/image.ts';
+import { type ImageBody, imageProperties } from '../../../clients/image.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { ComputeContext } from '../context.ts';
@@ -25,35 +25,6 @@ const PROGRESS: Record<string, number> = {
   importing: 50,
   active: 100,
 };
-
-/** Glance's own attributes; everything else on an image is a property (Nova's "metadata"). */
-const CORE = new Set([
-  'id',
-  'name',
-  'status',
-  'visibility',
-  'protected',
-  'checksum',
-  'owner',
-  'size',
-  'virtual_size',
-  'min_ram',
-  'min_disk',
-  'disk_format',
-  'container_format',
-  'created_at',
-  'updated_at',
-  'tags',
-  'file',
-  'self',
-  'schema',
-  'direct_url',
-  'locations',
-  'os_hidden',
-  'os_hash_algo',
-  'os_hash_value',
-  'stores',
-]);
 
 /** Nova's query parameters and the Glance filter each becomes ("property-" ones name image properties). */
 const FILTERS: Record<string, string> = {
@@ -94,15 +65,6 @@ function glanceFilters(ctx: RouteContext): Record<string, string> {
 }
 
 /** An image's properties: what Nova calls its metadata. */
-export function metadataOf(img: ImageBody): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(img)) {
-    if (CORE.has(k) || k.startsWith('os_glance') || v === null || v === undefined) continue;
-    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  }
-  return out;
-}
-
 function imageView(ctx: RouteContext, img: ImageBody, detail: boolean): Record<string, unknown> {
   const root = `${ctx.baseUrl()}/compute`;
   const links = [
@@ -120,7 +82,7 @@ function imageView(ctx: RouteContext, img: ImageBody, detail: boolean): Record<s
     name: img.name,
     minRam: img.min_ram ?? 0,
     minDisk: img.min_disk ?? 0,
-    metadata: metadataOf(img),
+    metadata: imageProperties(img),
     created: img['created_at'],
     updated: img['updated_at'],
     status: STATUS[img.status] ?? 'UNKNOWN',
