@@ -8,6 +8,7 @@ import {
 } from '../../../../src/agent/compute/drivers/qemu/qemu-driver.ts';
 import { QmpClient } from '../../../../src/agent/compute/drivers/qemu/qmp-client.ts';
 import type { GuestSpec } from '../../../../src/agent/compute/hypervisor-driver.ts';
+import type { BuiltGuestImage } from '../../../../src/guest-image/build.ts';
 import { blankQcow2, FakeResources, reapStateDir, tempDir } from './support.ts';
 
 export interface DriverHarness {
@@ -53,6 +54,24 @@ export async function driverHarness(extra: Partial<QemuDriverOptions> = {}): Pro
       await reapStateDir(srcDir);
     },
   };
+}
+
+/**
+ * Serves the built test image AMI-style, as the image service holds it: 'test-kernel' (aki), 'test-ramdisk' (ari)
+ * and 'test-disk' (qcow2 pointing at both, with the image's command line).
+ */
+export function serveTestImage(resources: FakeResources, image: BuiltGuestImage): void {
+  resources
+    .add('test-kernel', { file: image.kernel, diskFormat: 'aki', containerFormat: 'aki' })
+    .add('test-ramdisk', { file: image.initrd, diskFormat: 'ari', containerFormat: 'ari' })
+    .add('test-disk', {
+      file: image.disk,
+      properties: {
+        kernel_id: 'test-kernel',
+        ramdisk_id: 'test-ramdisk',
+        os_command_line: image.manifest.osCommandLine,
+      },
+    });
 }
 
 export function spec(over: Partial<GuestSpec> = {}): GuestSpec {

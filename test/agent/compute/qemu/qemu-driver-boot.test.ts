@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { QemuDriver } from '../../../../src/agent/compute/drivers/qemu/qemu-driver.ts';
 import type { GuestId } from '../../../../src/agent/compute/hypervisor-driver.ts';
 import { type BuiltGuestImage, buildTestImage } from '../../../../src/guest-image/build.ts';
-import { cmdlineOf, type DriverHarness, driverHarness, pidOf, spec } from './driver-harness.ts';
+import {
+  cmdlineOf,
+  type DriverHarness,
+  driverHarness,
+  pidOf,
+  serveTestImage,
+  spec,
+} from './driver-harness.ts';
 import { blankQcow2 } from './support.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -44,17 +51,7 @@ describe('QemuDriver with a booting guest', () => {
   before(async () => {
     h = await driverHarness({ stopTimeoutMs: 60_000, detachTimeoutMs: 30_000 });
     image = await buildTestImage({ outDir: imageDir, cacheDir });
-    h.resources
-      .add('test-kernel', { file: image.kernel, diskFormat: 'aki', containerFormat: 'aki' })
-      .add('test-ramdisk', { file: image.initrd, diskFormat: 'ari', containerFormat: 'ari' })
-      .add('test-disk', {
-        file: image.disk,
-        properties: {
-          kernel_id: 'test-kernel',
-          ramdisk_id: 'test-ramdisk',
-          os_command_line: image.manifest.osCommandLine,
-        },
-      });
+    serveTestImage(h.resources, image);
     h.resources.configFiles = [
       {
         path: 'openstack/latest/meta_data.json',

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildTestImage } from '../../../../src/guest-image/build.ts';
-import { type DriverHarness, driverHarness, spec } from './driver-harness.ts';
+import { type DriverHarness, driverHarness, serveTestImage, spec } from './driver-harness.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -48,17 +48,7 @@ describe('SSH into a QEMU guest through a namespaced NIC', () => {
         }
       },
     });
-    h.resources
-      .add('test-kernel', { file: image.kernel, diskFormat: 'aki', containerFormat: 'aki' })
-      .add('test-ramdisk', { file: image.initrd, diskFormat: 'ari', containerFormat: 'ari' })
-      .add('test-disk', {
-        file: image.disk,
-        properties: {
-          kernel_id: 'test-kernel',
-          ramdisk_id: 'test-ramdisk',
-          os_command_line: image.manifest.osCommandLine,
-        },
-      });
+    serveTestImage(h!.resources, image);
     h.resources.configFiles = [
       {
         path: 'openstack/latest/meta_data.json',
