@@ -29,8 +29,6 @@ interface Implementation {
   /** Why the implementation cannot run here, or undefined. */
   unavailable(): Promise<string | undefined>;
   make(): Promise<Harness>;
-  /** Tests this implementation cannot pass as written, by name, with the reason. */
-  skip?: Record<string, string>;
 }
 
 function qemuMissing(): string | undefined {
@@ -103,8 +101,7 @@ function runHypervisorDriverContract(impl: Implementation): void {
     after(async () => {
       for (const h of harnesses) await h.cleanup();
     });
-    const test = (name: string, fn: () => Promise<void>) =>
-      it(name, { skip: reason ?? impl.skip?.[name] }, fn);
+    const test = (name: string, fn: () => Promise<void>) => it(name, { skip: reason }, fn);
 
     test('describes itself and its inventory', async () => {
       const d = await make();

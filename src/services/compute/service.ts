@@ -142,7 +142,6 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     },
   );
   let agent: ComputeAgent | undefined;
-  let fleet: FakeFleet | undefined;
   let qemu: QemuDriver | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   return {
@@ -177,7 +176,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
           pruneTimer.unref();
         } else if (deps.config.driver === 'fake') {
           const f = deps.config.fake;
-          fleet = await FakeFleet.open({
+          const fleet = await FakeFleet.open({
             hosts: f.hosts,
             stateDir: join(deps.dataDir, 'compute', 'fake'),
             inventory: { vcpus: f.vcpus, memoryMb: f.memory_mb, diskGb: f.disk_gb },
