@@ -21,8 +21,9 @@ PACKAGES=(
   socat
   # tests: ssh into guests (inside namespaces) and ssh-keygen
   openssh-client
+  # the test guest image: initramfs (cpio), its ext4 disk (mke2fs -d)
   cpio
-  lz4
+  e2fsprogs
   # compute: config drives (ISO 9660, label config-2)
   genisoimage
   # compute: x509 keypair generation (os-keypairs type x509 without a public key)
