@@ -2,6 +2,7 @@
 // config drive, key and user data; the power and move actions; snapshots; serial and noVNC consoles; guests
 // that outlive a killed control plane; a guest killed behind the agent's back; deletion that leaves nothing.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { freePort } from '../../src/cmd/conformance/cloud.ts';
 import { type ProcessCloud, startProcessCloud } from '../support/process-cloud.ts';
 import {
@@ -28,6 +30,7 @@ import {
   waitFor,
 } from './qemu-support.ts';
 
+const run = promisify(execFile);
 const MV = '2.47';
 const NANO = '42'; // m1.nano: 1 vCPU, 128 MiB
 const MICRO = '84'; // m1.micro: 1 vCPU, 192 MiB
@@ -297,6 +300,32 @@ describe('real QEMU guests through the public API', { skip: qemuSkip(), timeout:
     } finally {
       await c.close();
     }
+  });
+
+  it('the openstack CLI: console log show (--lines) and console url show --novnc / --serial', async () => {
+    const os = async (...args: string[]): Promise<string> => {
+      try {
+        const { stdout } = await run('openstack', ['--os-cloud', 'monostack', ...args], {
+          env: { ...process.env, OS_CLIENT_CONFIG_FILE: cloud.cloudsYaml, PATH: '/usr/bin:/bin' },
+          timeout: 120_000,
+        });
+        return stdout;
+      } catch (err) {
+        const e = err as { stderr?: string; stdout?: string };
+        throw new Error(`openstack ${args.join(' ')} failed:\n${e.stderr ?? ''}${e.stdout ?? ''}`);
+      }
+    };
+    const log = await os('console', 'log', 'show', vm2);
+    assert.match(log, /^GUEST-READY \S+ hostname=qemu-vm2/m);
+    const tail = await os('console', 'log', 'show', '--lines', '3', vm2);
+    assert.ok(tail.trimEnd().split('\n').length <= 3, tail);
+    const novnc = (await os('console', 'url', 'show', '--novnc', '-f', 'value', '-c', 'url', vm2)).trim();
+    assert.match(novnc, /\/compute\/console\/vnc_lite\.html\?path=/);
+    assert.equal((await fetch(novnc)).status, 200);
+    const serial = (await os('console', 'url', 'show', '--serial', '-f', 'value', '-c', 'url', vm2)).trim();
+    assert.match(serial, /^ws:\/\/.*\/compute\/console\/serial\?token=/);
+    const c = await ConsoleClient.open(serial, []);
+    await c.close();
   });
 
   it('guests outlive a killed control plane, which adopts them on restart', async () => {
