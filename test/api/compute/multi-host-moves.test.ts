@@ -64,6 +64,64 @@ describe('moves between two hosts', () => {
     assert.equal(s.body.server['OS-EXT-STS:power_state'], 1);
   });
 
+  test('a host disabled a moment ago gets no new server (the scheduler drops its cached host facts)', async () => {
+    // The emptier host is the one the RAM weigher picks next: that is the one disabled.
+    const free = async () => {
+      // free_ram_mb is shown up to 2.87.
+      const r = await tc.request('GET', `${V}/os-hypervisors/detail`, {
+        token: tc.adminToken,
+        headers: { 'openstack-api-version': 'compute 2.87' },
+      });
+      assert.equal(r.status, 200, r.text);
+      const byHost = new Map<string, number>();
+      for (const h of r.body.hypervisors) byHost.set(h.service.host, h.free_ram_mb ?? 0);
+      return byHost;
+    };
+    let f = await free();
+    const [a, b] = [...f.keys()].sort();
+    const emptier = (f.get(a!) ?? 0) >= (f.get(b!) ?? 0) ? a! : b!;
+    const fuller = emptier === a ? b! : a!;
+    // A server forced onto the fuller host warms the scheduler's host facts (and keeps it the fuller one).
+    const warm = await tc.request('POST', `${V}/servers`, {
+      token: tc.adminToken,
+      headers: MV,
+      body: {
+        server: {
+          name: 'warm',
+          flavorRef: '42',
+          imageRef: imageId,
+          networks: 'none',
+          availability_zone: `nova:${fuller}`,
+        },
+      },
+    });
+    assert.equal(warm.status, 202, warm.text);
+    await waitForStatus(tc, warm.body.server.id, tc.adminToken, 'ACTIVE');
+    f = await free();
+    assert.ok((f.get(emptier) ?? 0) > (f.get(fuller) ?? 0), 'the disabled host would be the weigher’s pick');
+    const list = await tc.request('GET', `${V}/os-services?binary=nova-compute`, {
+      token: tc.adminToken,
+      headers: MV,
+    });
+    const svc = list.body.services.find((x: { host: string }) => x.host === emptier);
+    const dis = await tc.request('PUT', `${V}/os-services/${svc.id}`, {
+      token: tc.adminToken,
+      headers: MV,
+      body: { status: 'disabled' },
+    });
+    assert.equal(dis.status, 200, dis.text);
+    try {
+      const next = await create('after-disable');
+      assert.equal(await hostOf(next), fuller);
+    } finally {
+      await tc.request('PUT', `${V}/os-services/${svc.id}`, {
+        token: tc.adminToken,
+        headers: MV,
+        body: { status: 'enabled' },
+      });
+    }
+  });
+
   test('unshelve to a named host (2.91) lands there', async () => {
     const id = await create('shelver');
     const before = await hostOf(id);
