@@ -19,6 +19,11 @@ PACKAGES=(
   nftables
   iproute2
   socat
+  # network agent: conntrack (cut flows a removed security-group rule allowed), haproxy (metadata proxy per network)
+  conntrack
+  haproxy
+  # tests: busybox's udhcpc/nc/ping stand in for guests inside namespaces
+  busybox
   # tests: ssh into guests (inside namespaces) and ssh-keygen
   openssh-client
   # the test guest image: initramfs (cpio), its ext4 disk (mke2fs -d)
@@ -83,4 +88,10 @@ if [ "${#still[@]}" -ne 0 ]; then
   exit 1
 fi
 echo "system packages: installed ${missing[*]}"
+# Debian starts haproxy's own service on install; Monostack runs its own haproxy per network and needs none.
+for pkg in "${missing[@]}"; do
+  if [ "$pkg" = haproxy ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now haproxy >/dev/null 2>&1 || true
+  fi
+done
 guest_image_sources

@@ -33,6 +33,11 @@ import {
 import type { KeySource } from '../services/identity/tokens/token-provider.ts';
 import { createImageService, type ImageService, imageMigrationSet } from '../services/image/service.ts';
 import {
+  createNetworkService,
+  type NetworkService,
+  networkMigrationSet,
+} from '../services/network/service.ts';
+import {
   createPlacementService,
   type PlacementService,
   placementMigrationSet,
@@ -46,6 +51,7 @@ export const MIGRATIONS: readonly ServiceMigrations[] = [
   imageMigrationSet,
   placementMigrationSet,
   computeMigrationSet,
+  networkMigrationSet,
 ];
 
 export interface CloudOptions {
@@ -72,6 +78,7 @@ export interface Cloud {
   readonly image: ImageService;
   readonly placement: PlacementService;
   readonly compute: ComputeService;
+  readonly network: NetworkService;
   readonly metrics: Metrics;
   readonly bootstrap: BootstrapResult;
   /** The services' own token (the bootstrap service user, admin in the service project). */
@@ -159,9 +166,24 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       consoleAllowedOrigins: [new URL(config.public_url).hostname],
       ...(opts.metadataSecret ? { metadataSecret: opts.metadataSecret } : {}),
     });
+    const network = await createNetworkService({
+      database,
+      feed,
+      config: config.network,
+      clock,
+      ids,
+      log,
+    });
     const metrics = new Metrics();
     const app = await createHttpApp({
-      services: [identity.http, image.http, placement.http, compute.http, platformService(metrics, identity)],
+      services: [
+        identity.http,
+        image.http,
+        placement.http,
+        compute.http,
+        network.http,
+        platformService(metrics, identity),
+      ],
       authenticate: identity.authenticate,
       log,
       metrics,
@@ -183,6 +205,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       image,
       placement,
       compute,
+      network,
       metrics,
       bootstrap,
       serviceToken,
@@ -203,6 +226,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       },
       async close() {
         await compute.stop();
+        await network.stop();
         await app.close();
         await placement.stop();
         await image.stop();

@@ -118,6 +118,58 @@ export interface ComputeConfig {
   policy_overrides: Record<string, string>;
 }
 
+export interface NetworkQuotaDefaults {
+  network: number;
+  subnet: number;
+  subnetpool: number;
+  port: number;
+  router: number;
+  floatingip: number;
+  security_group: number;
+  security_group_rule: number;
+  rbac_policy: number;
+}
+
+export interface NetworkConfig {
+  /** This host's data plane: 'linux' (bridges, namespaces, nftables, dnsmasq) or 'fake' (ports go ACTIVE at once). */
+  dataplane: string;
+  /** Prefix of every namespace this host's network agent creates (tests give each cloud its own). */
+  prefix: string;
+  /** Where the agent keeps dnsmasq/haproxy files and sockets (default <data_dir>/network). */
+  state_dir: string;
+  /** The MTU of the underlying physical network (Neutron's global_physnet_mtu); VXLAN networks get 50 less. */
+  global_physnet_mtu: number;
+  /** Tenant networks' type (ML2's tenant_network_types[0]) and the VXLAN id range handed out to them. */
+  tenant_network_type: string;
+  vni_min: number;
+  vni_max: number;
+  /** This host's VXLAN underlay address ('' = networks stay on this host). */
+  vxlan_local_ip: string;
+  /**
+   * Physical networks (ML2 flat/vlan physnets) and where each leaves the host: 'host' (a veth into the host's
+   * own namespace; the external network's gateway address sits on it), 'netns:<name>' (into a namespace someone
+   * else made, as tests do), or 'none'.
+   */
+  physical_networks: Record<string, string>;
+  /** First use (as DevStack): the external network `public`, and `private` with a router for the demo project. */
+  bootstrap: {
+    enabled: boolean;
+    public_cidr: string;
+    public_gateway: string;
+    public_physical_network: string;
+    private_cidr: string;
+  };
+  /** Neutron's base_mac, dhcp_lease_duration, dns_domain, max_fixed_ips_per_port. */
+  base_mac: string;
+  dhcp_lease_duration: number;
+  dns_domain: string;
+  max_fixed_ips_per_port: number;
+  /** Page size cap (Neutron's pagination_max_limit; -1 = none). */
+  pagination_max_limit: number;
+  quotas: NetworkQuotaDefaults;
+  policy_overrides: Record<string, string>;
+}
+
 export interface PlacementConfig {
   policy_overrides: Record<string, string>;
 }
@@ -139,6 +191,7 @@ export interface MonostackConfig {
   image: ImageConfig;
   compute: ComputeConfig;
   placement: PlacementConfig;
+  network: NetworkConfig;
 }
 
 export interface ConfigSources {
@@ -241,6 +294,41 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       policy_overrides: {},
     },
     placement: { policy_overrides: {} },
+    network: {
+      dataplane: 'linux',
+      prefix: 'ms-',
+      state_dir: '',
+      global_physnet_mtu: 1500,
+      tenant_network_type: 'vxlan',
+      vni_min: 1,
+      vni_max: 65535,
+      vxlan_local_ip: '',
+      physical_networks: { public: 'host' },
+      bootstrap: {
+        enabled: true,
+        public_cidr: '203.0.113.0/24',
+        public_gateway: '203.0.113.1',
+        public_physical_network: 'public',
+        private_cidr: '10.0.0.0/26',
+      },
+      base_mac: 'fa:16:3e:00:00:00',
+      dhcp_lease_duration: 86400,
+      dns_domain: 'openstacklocal',
+      max_fixed_ips_per_port: 5,
+      pagination_max_limit: -1,
+      quotas: {
+        network: 100,
+        subnet: 100,
+        subnetpool: -1,
+        port: 500,
+        router: 10,
+        floatingip: 50,
+        security_group: 10,
+        security_group_rule: 100,
+        rbac_policy: 10,
+      },
+      policy_overrides: {},
+    },
   };
 }
 
@@ -248,13 +336,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Options whose keys are the user's (not a fixed schema): merged key by key. */
+const FREE_MAPPINGS = new Set(['policy_overrides', 'physical_networks']);
+
 function merge(base: Record<string, unknown>, over: Record<string, unknown>, path = ''): void {
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     const here = path ? `${path}.${k}` : k;
     if (!(k in base)) throw new Error(`unknown configuration option "${here}"`);
     const cur = base[k];
-    if (isObject(cur) && k !== 'policy_overrides') {
+    if (isObject(cur) && !FREE_MAPPINGS.has(k)) {
       if (!isObject(v)) throw new Error(`configuration option "${here}" must be a mapping`);
       merge(cur, v, here);
     } else if (isObject(cur)) {
@@ -344,6 +435,7 @@ export function loadConfig(src: ConfigSources = {}): Readonly<MonostackConfig> {
     c.identity.fernet_tokens.key_repository = join(c.data_dir, 'fernet-keys');
   }
   if (!c.image.data_dir) c.image.data_dir = join(c.data_dir, 'images');
+  if (!c.network.state_dir) c.network.state_dir = join(c.data_dir, 'network');
   if (!c.compute.qemu.state_dir) c.compute.qemu.state_dir = join(c.data_dir, 'compute', 'qemu');
   return deepFreeze(c);
 }

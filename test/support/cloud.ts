@@ -85,6 +85,12 @@ export async function startTestCloud(over: DeepPartial<MonostackConfig> = {}): P
         ...over.compute,
         metadata: { enabled: false, ...over.compute?.metadata },
       } as MonostackConfig['compute'],
+      // The fake data plane and no first-use networks, unless a test asks otherwise.
+      network: {
+        dataplane: 'fake',
+        ...over.network,
+        bootstrap: { enabled: false, ...over.network?.bootstrap },
+      } as MonostackConfig['network'],
     },
   });
   const keys = [parseKey(generateKey()), parseKey(generateKey())];

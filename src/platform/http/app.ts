@@ -36,6 +36,8 @@ export function policyCredentials(a: AuthContext | undefined): Record<string, un
     user_id: a.userId,
     user_domain_id: a.userDomainId,
     project_id: a.projectId ?? null,
+    // Neutron's rules read the legacy name (tenant_id:%(tenant_id)s).
+    tenant_id: a.projectId ?? null,
     project_domain_id: a.projectDomainId ?? null,
     domain_id: a.domainId ?? null,
     system_scope: a.system ?? null,
