@@ -1,0 +1,267 @@
+// Converges one network namespace: bridge, uplink or VXLAN, the VM taps on it, security groups and anti-spoofing.
+import type { DpNetwork, DpPort, DpSecurityGroup } from './desired-state.ts';
+import { ipVersionOf, withPrefix } from './ip-math.ts';
+import { syncAddresses } from './linux/addresses.ts';
+import { deleteFlows } from './linux/conntrack.ts';
+import { ip } from './linux/exec.ts';
+import { syncFloodEntries } from './linux/fdb.ts';
+import {
+  createVxlan,
+  deleteLink,
+  ensureBridge,
+  ensureVeth,
+  type LinkInfo,
+  linkMap,
+  moveLink,
+  setLink,
+} from './linux/links.ts';
+import { ensureNamespace } from './linux/netns.ts';
+import { applyTable, deleteTable, type NftFamily } from './linux/nftables.ts';
+import { setSysctls } from './linux/sysctl.ts';
+import {
+  BRIDGE,
+  namespaceName,
+  PORTSEC_TABLE,
+  SG_TABLE,
+  tapName,
+  UPLINK,
+  uplinkPeerName,
+  VXLAN_DEV,
+} from './naming.ts';
+import { renderPortSecurityTable } from './render/port-security.ts';
+import { ruleKey } from './render/sg-rules.ts';
+import { filteredPorts, portAddresses, portRules, renderSecurityGroupTable } from './render/sg-table.ts';
+import { dhcpPortOf, isLocalVmPort, type WireContext } from './wire-context.ts';
+
+/** Creates (or adopts) the namespace with its bridge; br_netfilter on so the inet table sees bridged traffic. */
+export async function ensureNetworkNamespace(ctx: WireContext, network: DpNetwork): Promise<string> {
+  const ns = namespaceName(ctx.prefix, 'network', network.id);
+  await ensureNamespace(ns, ctx.namespaces);
+  if (!ctx.initialized.has(ns)) {
+    await setSysctls(ns, {
+      'net.bridge.bridge-nf-call-iptables': 1,
+      'net.bridge.bridge-nf-call-ip6tables': 1,
+      'net.ipv6.conf.default.disable_ipv6': 1,
+    });
+    ctx.initialized.add(ns);
+  }
+  await ensureBridge(ns, BRIDGE, await linkMap(ns));
+  return ns;
+}
+
+/** The bridge-side device names that belong on this network (VM taps, DHCP and router veth ends). */
+function expectedBridgePorts(ctx: WireContext, network: DpNetwork): Set<string> {
+  const names = new Set<string>([BRIDGE, UPLINK, VXLAN_DEV, 'lo']);
+  for (const p of ctx.state.ports)
+    if (p.networkId === network.id && isLocalVmPort(p)) names.add(ctx.deviceOf(p.id));
+  const dhcp = dhcpPortOf(ctx.state, network.id);
+  if (dhcp) names.add(tapName(dhcp.id));
+  for (const r of ctx.state.routers) {
+    if (!r.adminStateUp) continue;
+    for (const i of [...r.interfaces, ...(r.gateway ? [r.gateway] : [])])
+      if (i.networkId === network.id) names.add(tapName(i.portId));
+  }
+  return names;
+}
+
+/** Wires the network; returns the ids of its local VM ports that are on the bridge. */
+export async function wireNetwork(
+  ctx: WireContext,
+  network: DpNetwork,
+  rootLinks: Map<string, LinkInfo>,
+): Promise<string[]> {
+  const ns = await ensureNetworkNamespace(ctx, network);
+  let links = await linkMap(ns);
+  await wireUplink(ctx, network, ns, links);
+  await wireVxlan(ctx, network, ns, links);
+
+  const wired: string[] = [];
+  const vmPorts = ctx.state.ports.filter((p) => p.networkId === network.id && isLocalVmPort(p));
+  for (const port of vmPorts) {
+    const dev = ctx.deviceOf(port.id);
+    if (!links.has(dev)) {
+      if (!rootLinks.has(dev)) continue;
+      await moveLink(undefined, dev, ns);
+      rootLinks.delete(dev);
+      links = await linkMap(ns);
+    }
+    const cur = links.get(dev);
+    await setLink(ns, dev, { master: BRIDGE, mtu: network.mtu, up: port.adminStateUp }, cur);
+    if (!port.adminStateUp && cur?.flags.includes('UP')) await ip(ns, ['link', 'set', 'dev', dev, 'down']);
+    if (port.adminStateUp) wired.push(port.id);
+  }
+  const expected = expectedBridgePorts(ctx, network);
+  for (const [name, l] of links)
+    if (
+      !expected.has(name) &&
+      (l.linkinfo?.info_kind === 'veth' || l.linkinfo?.info_kind === 'tun' || name.startsWith('tap'))
+    )
+      await deleteLink(ns, name);
+
+  await applySecurity(ctx, ns, vmPorts);
+  return wired;
+}
+
+/** Applies a table when its text changed since the last pass (or removes it when there is nothing to apply). */
+export async function syncTable(
+  ctx: WireContext,
+  ns: string,
+  family: NftFamily,
+  name: string,
+  body: string | undefined,
+): Promise<void> {
+  const key = `${ns}/${family}/${name}`;
+  if (body === undefined) {
+    if (ctx.nftApplied.get(key) === '') return;
+    await deleteTable(ns, family, name);
+    ctx.nftApplied.set(key, '');
+    return;
+  }
+  if (ctx.nftApplied.get(key) === body) return;
+  await applyTable(ns, family, name, body);
+  ctx.nftApplied.set(key, body);
+}
+
+async function applySecurity(ctx: WireContext, ns: string, vmPorts: DpPort[]): Promise<void> {
+  const groups = new Map(ctx.state.securityGroups.map((g) => [g.id, g]));
+  await syncTable(ctx, ns, 'inet', SG_TABLE, renderSecurityGroupTable(vmPorts, groups));
+  await syncTable(
+    ctx,
+    ns,
+    'bridge',
+    PORTSEC_TABLE,
+    renderPortSecurityTable(vmPorts, (p) => ctx.deviceOf(p.id)),
+  );
+  // Flows a removed rule had allowed are cut, as Neutron does (remembered per agent process).
+  for (const port of filteredPorts(vmPorts)) {
+    const rules = portRules(port, groups);
+    const now = new Set(rules.map(ruleKey));
+    const before = ctx.ruleKeys.get(port.id);
+    ctx.ruleKeys.set(port.id, now);
+    if (!before) continue;
+    const removed = [...before].filter((k) => !now.has(k));
+    if (!removed.length) continue;
+    const addrs = portAddresses(port);
+    for (const k of removed) {
+      const [direction, ethertype, proto, min, max, prefix] = JSON.parse(k) as [
+        string,
+        string,
+        number | null,
+        number | null,
+        number | null,
+        string | null,
+      ];
+      const v6 = ethertype === 'IPv6';
+      const own = (v6 ? addrs.v6 : addrs.v4).filter((a) => !a.includes('/'));
+      const remote = prefix && !prefix.includes('/') ? prefix : undefined;
+      const ported = proto !== null && proto !== 1 && proto !== 58;
+      for (const a of own)
+        await deleteFlows(ns, {
+          family: v6 ? 'ipv6' : 'ipv4',
+          ...(direction === 'ingress' ? { dst: a, src: remote } : { src: a, dst: remote }),
+          proto: proto === null ? undefined : String(proto),
+          dport: ported && min !== null && min === max ? min : undefined,
+        });
+    }
+    ctx.log.info({ port_id: port.id, removed: removed.length }, 'security group rules removed; flows cut');
+  }
+  await cutGroupLeavers(ctx, ns, filteredPorts(vmPorts), groups);
+}
+
+/** Flows between a local port and an address that left a remote group its rules reference are cut too. */
+async function cutGroupLeavers(
+  ctx: WireContext,
+  ns: string,
+  ports: DpPort[],
+  groups: Map<string, DpSecurityGroup>,
+): Promise<void> {
+  const users = new Map<string, DpPort[]>();
+  for (const p of ports)
+    for (const r of portRules(p, groups))
+      if (r.remoteGroupId && !r.remoteIpPrefix) {
+        const list = users.get(r.remoteGroupId) ?? [];
+        if (!list.includes(p)) list.push(p);
+        users.set(r.remoteGroupId, list);
+      }
+  for (const key of ctx.groupMembers.keys())
+    if (key.startsWith(`${ns} `) && !users.has(key.slice(ns.length + 1))) ctx.groupMembers.delete(key);
+  for (const [gid, list] of users) {
+    const now = new Set((groups.get(gid)?.memberIps ?? []).filter((a) => !a.includes('/')));
+    const key = `${ns} ${gid}`;
+    const before = ctx.groupMembers.get(key);
+    ctx.groupMembers.set(key, now);
+    if (!before) continue;
+    for (const gone of before) {
+      if (now.has(gone)) continue;
+      const v6 = ipVersionOf(gone) === 6;
+      for (const p of list) {
+        const own = portAddresses(p)[v6 ? 'v6' : 'v4'].filter((a) => !a.includes('/'));
+        for (const a of own) {
+          const family = v6 ? 'ipv6' : 'ipv4';
+          await deleteFlows(ns, { family, src: gone, dst: a });
+          await deleteFlows(ns, { family, src: a, dst: gone });
+        }
+      }
+    }
+  }
+}
+
+async function wireUplink(ctx: WireContext, network: DpNetwork, ns: string, links: Map<string, LinkInfo>) {
+  const mapping = network.physicalNetwork ? ctx.physicalNetworks[network.physicalNetwork] : undefined;
+  const wanted = network.type === 'flat' && mapping && mapping !== 'none';
+  if (!wanted) {
+    if (links.has(UPLINK)) await deleteLink(ns, UPLINK);
+    if (network.physicalNetwork && network.type !== 'flat' && mapping && mapping !== 'none')
+      ctx.log.warn(
+        { network_id: network.id, type: network.type },
+        'only flat physical networks get an uplink',
+      );
+    return;
+  }
+  let peerNs: string | undefined;
+  if (mapping === 'host') peerNs = undefined;
+  else if (mapping.startsWith('netns:')) peerNs = mapping.slice('netns:'.length);
+  else throw new Error(`physical network ${network.physicalNetwork}: unknown mapping ${mapping}`);
+  const peer = uplinkPeerName(ctx.prefix, network.id);
+  const peerLinks = await linkMap(peerNs);
+  if (await ensureVeth({ ns, name: UPLINK }, { ns: peerNs, name: peer }, links, peerLinks)) {
+    links.set(UPLINK, { ifname: UPLINK, mtu: 0, flags: [] });
+    peerLinks.delete(peer);
+  }
+  await setLink(ns, UPLINK, { master: BRIDGE, mtu: network.mtu, up: true }, links.get(UPLINK));
+  await setLink(peerNs, peer, { mtu: network.mtu, up: true }, peerLinks.get(peer));
+  // The far end of an external network plays the upstream router: it holds the subnets' gateway addresses.
+  const gateways = network.external
+    ? network.subnets.filter((s) => s.gatewayIp).map((s) => withPrefix(s.gatewayIp as string, s.cidr))
+    : [];
+  await syncAddresses(peerNs, peer, gateways);
+}
+
+async function wireVxlan(ctx: WireContext, network: DpNetwork, ns: string, links: Map<string, LinkInfo>) {
+  if (network.type !== 'vxlan' || !ctx.vxlan || network.segmentationId === undefined) {
+    if (links.has(VXLAN_DEV)) await deleteLink(ns, VXLAN_DEV);
+    return;
+  }
+  const cur = links.get(VXLAN_DEV);
+  const vni = Number(cur?.linkinfo?.info_data?.['id']);
+  if (cur && vni !== network.segmentationId) await deleteLink(ns, VXLAN_DEV);
+  if (!cur || vni !== network.segmentationId)
+    await createVxlan({
+      underlayNs: ctx.vxlan.underlayNetns,
+      ns,
+      name: VXLAN_DEV,
+      vni: network.segmentationId,
+      localIp: ctx.vxlan.localIp,
+      mtu: network.mtu,
+    });
+  await setLink(
+    ns,
+    VXLAN_DEV,
+    { master: BRIDGE, up: true, mtu: network.mtu },
+    cur && vni === network.segmentationId ? cur : undefined,
+  );
+  const peers = (network.vxlanPeers ?? []).filter(
+    (p) => p !== ctx.vxlan?.localIp && ipVersionOf(p) === ipVersionOf(ctx.vxlan?.localIp ?? ''),
+  );
+  await syncFloodEntries(ns, VXLAN_DEV, peers);
+}

@@ -1,0 +1,43 @@
+// The fake network agent: bound ports go ACTIVE on reconcile and plug, DOWN on unplug; nothing on the host.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeNetworkAgent } from '../../../src/agent/network/fake-agent.ts';
+import { dhcpPort, network, port, router, routerPort, subnet } from './fixtures.ts';
+import { MemoryNetworkControlPlane } from './memory-control-plane.ts';
+
+describe('FakeNetworkAgent', () => {
+  it('reports bound and router ports ACTIVE once, plugs ACTIVE, unplugs DOWN, and follows changes', async () => {
+    const cp = new MemoryNetworkControlPlane();
+    const net = network([subnet('10.0.0.0/24', '10.0.0.1')]);
+    const vm = port(net, '10.0.0.5');
+    const elsewhere = port(net, '10.0.0.6', { boundHere: false });
+    const ri = routerPort(net, '10.0.0.1');
+    cp.state = {
+      networks: [net],
+      ports: [vm, elsewhere, dhcpPort(net, '10.0.0.2')],
+      routers: [router({ interfaces: [ri.entry] })],
+      securityGroups: [],
+    };
+    const agent = new FakeNetworkAgent({ host: 'h', controlPlane: cp });
+    await agent.start();
+    assert.equal(cp.statuses.get(vm.id), 'ACTIVE');
+    assert.equal(cp.statuses.get(ri.port.id), 'ACTIVE');
+    assert.equal(cp.statuses.has(elsewhere.id), false);
+    const n = cp.statusLog.length;
+    await agent.reconcile();
+    assert.equal(cp.statusLog.length, n, 'nothing is reported twice');
+
+    const late = port(net, '10.0.0.7');
+    await agent.plug({ portId: late.id, device: 'tapx', networkId: net.id, macAddress: late.macAddress });
+    assert.equal(cp.statuses.get(late.id), 'ACTIVE');
+    await agent.unplug(late.id);
+    assert.equal(cp.statuses.get(late.id), 'DOWN');
+
+    const added = port(net, '10.0.0.8');
+    cp.state.ports.push(added);
+    cp.changed();
+    await agent.reconcile();
+    assert.equal(cp.statuses.get(added.id), 'ACTIVE');
+    await agent.stop();
+  });
+});
