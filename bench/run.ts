@@ -3,12 +3,14 @@ import { bootBench } from './boot.ts';
 import { computeBench } from './compute.ts';
 import { identityBench } from './identity.ts';
 import { imageBench } from './image.ts';
+import { networkBench } from './network.ts';
 
 const areas: Record<string, () => Promise<void>> = {
   identity: identityBench,
   image: imageBench,
   compute: computeBench,
   boot: bootBench,
+  network: networkBench,
 };
 const area = process.argv[2] ?? 'identity';
 const fn = areas[area];

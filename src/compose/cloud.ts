@@ -1,8 +1,13 @@
 // The composition root: opens the database, runs migrations, starts the change feed, creates every service,
 // bootstraps, and mounts them on the one HTTP listener. The only place implementations are chosen.
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { HypervisorDriver } from '../agent/compute/hypervisor-driver.ts';
+import type { NetworkAgent } from '../agent/network/control-plane.ts';
+import { FakeNetworkAgent } from '../agent/network/fake-agent.ts';
+import { LinuxNetworkAgent } from '../agent/network/network-agent.ts';
 import { ImageClient } from '../clients/image.ts';
+import { NetworkClient } from '../clients/network.ts';
 import { PlacementClient } from '../clients/placement.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from '../platform/clock.ts';
 import type { MonostackConfig } from '../platform/config.ts';
@@ -32,6 +37,9 @@ import {
 } from '../services/identity/service.ts';
 import type { KeySource } from '../services/identity/tokens/token-provider.ts';
 import { createImageService, type ImageService, imageMigrationSet } from '../services/image/service.ts';
+import { bootstrapNetworks } from '../services/network/bootstrap.ts';
+import { ServiceControlPlane } from '../services/network/dataplane-api.ts';
+import { reportAgentHeartbeat } from '../services/network/domain/agents.ts';
 import {
   createNetworkService,
   type NetworkService,
@@ -79,6 +87,8 @@ export interface Cloud {
   readonly placement: PlacementService;
   readonly compute: ComputeService;
   readonly network: NetworkService;
+  /** This host's network agent (the Linux data plane, or the fake one). */
+  readonly networkAgent: NetworkAgent;
   readonly metrics: Metrics;
   readonly bootstrap: BootstrapResult;
   /** The services' own token (the bootstrap service user, admin in the service project). */
@@ -111,6 +121,32 @@ function platformService(metrics: Metrics, identity: IdentityService): ServiceHt
       },
     ],
   };
+}
+
+/** This host's network agent: the fake data plane reports every bound port ACTIVE for all of the process's hosts. */
+function createNetworkAgent(
+  config: MonostackConfig,
+  network: NetworkService,
+  log: Logger,
+  metadataSecret: string | undefined,
+): NetworkAgent {
+  const controlPlane = new ServiceControlPlane(network.context);
+  if (config.network.dataplane === 'fake') return new FakeNetworkAgent({ host: '*', controlPlane, log });
+  if (config.network.dataplane !== 'linux')
+    throw new Error(`network.dataplane must be 'linux' or 'fake', not '${config.network.dataplane}'`);
+  const md = config.compute.metadata;
+  const secret = md.shared_secret || metadataSecret || '';
+  return new LinuxNetworkAgent({
+    host: hostname(),
+    controlPlane,
+    prefix: config.network.prefix,
+    stateDir: config.network.state_dir,
+    physicalNetworks: config.network.physical_networks,
+    ...(config.network.vxlan_local_ip ? { vxlan: { localIp: config.network.vxlan_local_ip } } : {}),
+    ...(md.enabled ? { metadata: { url: `http://${md.host}:${md.port}`, secret } } : {}),
+    dhcpLeaseSeconds: config.network.dhcp_lease_duration,
+    log,
+  });
 }
 
 export async function createCloud(opts: CloudOptions): Promise<Cloud> {
@@ -151,6 +187,8 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
     let appRef: FastifyInstance | undefined;
     const transport = inProcessTransport(() => appRef);
     const serviceToken = serviceTokenSource(identity, clock);
+    // Compute plugs guests' NICs through this host's network agent, made once the network service exists.
+    let networkAgentRef: NetworkAgent | undefined;
     const compute = await createComputeService({
       database,
       feed,
@@ -165,6 +203,15 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       ...(opts.computeDrivers ? { drivers: opts.computeDrivers } : {}),
       consoleAllowedOrigins: [new URL(config.public_url).hostname],
       ...(opts.metadataSecret ? { metadataSecret: opts.metadataSecret } : {}),
+      network: new NetworkClient(transport, serviceToken),
+      vifPlugger: {
+        plug: (vif) => networkAgentRef?.plug(vif) ?? Promise.resolve(),
+        unplug: (portId) => networkAgentRef?.unplug(portId) ?? Promise.resolve(),
+      },
+      vifPlugging: {
+        timeoutMs: config.compute.vif_plugging_timeout * 1000,
+        fatal: config.compute.vif_plugging_is_fatal,
+      },
     });
     const network = await createNetworkService({
       database,
@@ -173,6 +220,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       clock,
       ids,
       log,
+      notifier: compute.notifier,
     });
     const metrics = new Metrics();
     const app = await createHttpApp({
@@ -195,7 +243,38 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
     });
     await app.ready();
     appRef = app;
+    // The network agent starts before compute, so builds resumed at start can plug their NICs.
+    const networkAgent = createNetworkAgent(config, network, log, opts.metadataSecret);
+    networkAgentRef = networkAgent;
+    await networkAgent.start();
     await compute.start();
+    try {
+      await bootstrapNetworks({
+        transport,
+        token: serviceToken,
+        config: config.network,
+        adminProjectId: bootstrap.adminProjectId,
+        demoProjectId: bootstrap.demoProjectId,
+        log,
+      });
+    } catch (err) {
+      log.error({ err }, 'first-use networks not created');
+    }
+    // The host's network agents as Neutron lists them (GET /v2.0/agents), alive while this process beats.
+    const beat = () =>
+      reportAgentHeartbeat(network.context, hostname(), undefined, {
+        configurations: {
+          'neutron-linuxbridge-agent': {
+            ...(config.network.vxlan_local_ip
+              ? { tunneling_ip: config.network.vxlan_local_ip, tunnel_types: ['vxlan'] }
+              : {}),
+            interface_mappings: config.network.physical_networks,
+          },
+        },
+      }).catch((err: unknown) => log.warn({ err }, 'network agent heartbeat failed'));
+    await beat();
+    const heartbeat = setInterval(beat, 10_000);
+    heartbeat.unref();
     return {
       app,
       config,
@@ -206,6 +285,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       placement,
       compute,
       network,
+      networkAgent,
       metrics,
       bootstrap,
       serviceToken,
@@ -226,6 +306,8 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       },
       async close() {
         await compute.stop();
+        clearInterval(heartbeat);
+        await networkAgent.stop();
         await network.stop();
         await app.close();
         await placement.stop();

@@ -94,6 +94,9 @@ export interface ComputeConfig {
     use_forwarded_for: boolean;
     dhcp_domain: string;
   };
+  /** How long a build waits for Neutron's network-vif-plugged (seconds), and whether a timeout fails it (Nova's). */
+  vif_plugging_timeout: number;
+  vif_plugging_is_fatal: boolean;
   /** Console tokens' lifetime in seconds (Nova's [consoleauth] token_ttl). */
   console_token_ttl: number;
   /** Register the project's test guest image at start (built from Debian packages on first use). */
@@ -266,6 +269,8 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
         use_forwarded_for: false,
         dhcp_domain: 'novalocal',
       },
+      vif_plugging_timeout: 300,
+      vif_plugging_is_fatal: true,
       console_token_ttl: 600,
       test_image: true,
       default_availability_zone: 'nova',

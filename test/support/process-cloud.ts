@@ -42,11 +42,12 @@ export async function startProcessCloud(
       ...(opts.userClouds ? [] : ['--no-user-clouds']),
     ],
     {
-      // The fake hypervisor and no test image unless a test asks for them.
+      // The fake hypervisor, the fake data plane and no test image unless a test asks for them.
       env: {
         ...process.env,
         MONOSTACK__COMPUTE__DRIVER: 'fake',
         MONOSTACK__COMPUTE__TEST_IMAGE: 'false',
+        MONOSTACK__NETWORK__DATAPLANE: 'fake',
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

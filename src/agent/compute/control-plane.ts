@@ -1,5 +1,5 @@
 // The compute agent's only way to the control plane: register, list assigned servers, report; never the database.
-import type { GuestSpec } from './hypervisor-driver.ts';
+import type { GuestSpec, NicSpec } from './hypervisor-driver.ts';
 
 export interface HostRegistration {
   host: string;
@@ -61,4 +61,14 @@ export interface ComputeControlPlane {
    * covers misses). Returns the unsubscribe function.
    */
   watch(host: string, onChange: (serverId: string) => void): () => void;
+  /**
+   * Networking (absent without a network service): creates or finds the server's ports, binds them to its host
+   * and returns its NICs (Nova's _build_resources → allocate_for_instance). Idempotent.
+   */
+  allocateNetwork?(serverId: string): Promise<NicSpec[]>;
+  /**
+   * Resolves once Neutron said network-vif-plugged for each of these ports that was not active yet (Nova's
+   * wait_for_instance_event); throws a DriverError when one failed, or none came in time and that is fatal.
+   */
+  waitForVifsPlugged?(serverId: string, portIds: string[]): Promise<void>;
 }

@@ -73,6 +73,8 @@ export interface GuestSpec {
   keyData?: string;
   metadata: Record<string, string>;
   configDrive: boolean;
+  /** The guest's NICs (ports), in order; created with the guest and plugged before it runs. */
+  nics?: NicSpec[];
 }
 
 /** What a hypervisor says a guest is. */
@@ -120,6 +122,8 @@ export interface NicSpec {
   /** The host-side device to plug into (a tap or bridge name). */
   device?: string;
   mtu?: number;
+  /** The Neutron network of the port (the VIF plugger wires the device into it). */
+  networkId?: string;
 }
 
 /** Nova's server diagnostics (the 2.48 shape), camel-cased. */

@@ -5,6 +5,7 @@ import type {
   ConsoleKind,
   GuestDiagnostics,
   HypervisorDriver,
+  NicSpec,
 } from './hypervisor-driver.ts';
 
 export class LocalHostQueries implements HostQueries {
@@ -31,5 +32,13 @@ export class LocalHostQueries implements HostQueries {
 
   diagnostics(host: string, serverId: string): Promise<GuestDiagnostics> {
     return this.#driver(host).diagnostics(serverId);
+  }
+
+  attachNic(host: string, serverId: string, nic: NicSpec): Promise<void> {
+    return this.#driver(host).attachNic(serverId, nic);
+  }
+
+  detachNic(host: string, serverId: string, portId: string): Promise<void> {
+    return this.#driver(host).detachNic(serverId, portId);
   }
 }

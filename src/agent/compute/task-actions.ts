@@ -18,6 +18,36 @@ async function ensureRunning({ driver, server }: TaskContext): Promise<void> {
   await driver.start(server.guest.id);
 }
 
+/**
+ * A build (or unshelve): the server's ports are allocated on this host first, the guest is defined with their
+ * NICs, and it runs once Neutron said they are plugged (Nova's spawn with wait_for_instance_event); a guest
+ * whose VIFs never came up is destroyed again and the build fails.
+ */
+async function spawn(ctx: TaskContext): Promise<void> {
+  const { driver, server, controlPlane: cp } = ctx;
+  if (!cp.allocateNetwork) return ensureRunning(ctx);
+  const nics = await cp.allocateNetwork(server.id);
+  await driver.create({ ...server.guest, nics });
+  const waiting =
+    nics.length && cp.waitForVifsPlugged
+      ? cp.waitForVifsPlugged(
+          server.id,
+          nics.map((n) => n.id),
+        )
+      : undefined;
+  // Settled here so a failure while starting does not leave an unhandled rejection behind.
+  const outcome = waiting?.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  await driver.start(server.guest.id);
+  const failed = await outcome;
+  if (failed !== undefined) {
+    await driver.destroy(server.guest.id).catch(() => {});
+    throw failed;
+  }
+}
+
 /** Runs `op`, or when the guest has vanished defines and boots it again, as libvirt's hard reboot regenerates a domain. */
 function orRecreate(op: TaskAction): TaskAction {
   return async (ctx) => {
@@ -84,7 +114,7 @@ const shelve: TaskAction = async (ctx) => {
 
 /** Task states this agent acts on. States absent here (scheduling, networking, …) belong to the control plane. */
 const ACTIONS: ReadonlyMap<string, TaskAction> = new Map<string, TaskAction>([
-  ['spawning', ensureRunning],
+  ['spawning', spawn],
   ['powering-off', absentIsDone(stop)],
   ['powering-on', orRecreate(({ driver, server }) => driver.start(server.id))],
   ['rebooting', softReboot],
@@ -117,7 +147,7 @@ const ACTIONS: ReadonlyMap<string, TaskAction> = new Map<string, TaskAction>([
   ['shelving_image_pending_upload', shelve],
   ['shelving_image_uploading', shelve],
   ['shelving_offloading', destroy],
-  ['unshelving', ensureRunning],
+  ['unshelving', spawn],
   ['rescuing', ({ driver, server }) => driver.rescue(server.id, { imageId: server.rescueImageId })],
   ['unrescuing', ({ driver, server }) => driver.unrescue(server.id)],
   ['deleting', destroy],

@@ -70,6 +70,8 @@ export const CONFORMANCE_SETTINGS: Readonly<Record<string, string>> = Object.fre
   // The fake hypervisor unless the caller's environment names another (MONOSTACK__compute__driver=qemu).
   MONOSTACK__compute__driver: process.env['MONOSTACK__compute__driver'] ?? 'fake',
   MONOSTACK__compute__test_image: process.env['MONOSTACK__compute__test_image'] ?? 'false',
+  // The fake data plane unless the caller's environment names the Linux one (which needs root).
+  MONOSTACK__network__dataplane: process.env['MONOSTACK__network__dataplane'] ?? 'fake',
 });
 
 /**

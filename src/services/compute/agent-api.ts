@@ -6,11 +6,17 @@ import type {
   HostRegistration,
   TaskOutcome,
 } from '../../agent/compute/control-plane.ts';
+import { DriverError, type NicSpec } from '../../agent/compute/hypervisor-driver.ts';
 import type { TokenSource } from '../../platform/transport.ts';
 import { parseJson } from './api/common.ts';
 import type { ComputeContext } from './context.ts';
+import { allocateForServer, nicsOf, rebindPorts } from './network/allocation.ts';
+import { parseVifs } from './network/info-cache.ts';
 import type { ServerLifecycle } from './reconcilers/lifecycle.ts';
 import type { FlavorSnapshot } from './store/tables.ts';
+
+/** Tasks after which a server may be on another host: its ports follow it. */
+const MOVES = new Set(['resize_finish', 'resize_reverting', 'migrating', 'rebuilding']);
 
 export class InProcessControlPlane implements ComputeControlPlane {
   readonly #cx: ComputeContext;
@@ -153,6 +159,7 @@ export class InProcessControlPlane implements ComputeControlPlane {
           ...(s.key_data ? { keyData: s.key_data } : {}),
           metadata,
           configDrive: s.config_drive === 'True',
+          ...(s.network_info ? { nics: nicsOf(parseVifs(s.network_info)) } : {}),
         },
       };
       if (s.task_state === 'rebooting_hard') a.rebootType = 'HARD';
@@ -171,6 +178,10 @@ export class InProcessControlPlane implements ComputeControlPlane {
   ): Promise<boolean> {
     const done = await this.#lifecycle.completeTask(serverId, taskSeq, taskState, outcome);
     if (done && outcome.ok && taskState === 'unshelving') await this.#forgetShelvedImage(serverId);
+    if (done && outcome.ok && MOVES.has(taskState))
+      await rebindPorts(this.#cx, serverId).catch((err: unknown) =>
+        this.#cx.log.warn({ err, server: serverId }, 'ports not bound to the new host'),
+      );
     return done;
   }
 
@@ -213,6 +224,48 @@ export class InProcessControlPlane implements ComputeControlPlane {
     void diskFormat;
     void containerFormat;
     await this.#cx.image.upload(await this.#serviceToken(), imageId, Buffer.from(data));
+  }
+
+  async allocateNetwork(serverId: string): Promise<NicSpec[]> {
+    const cx = this.#cx;
+    if (!cx.network) return [];
+    const vifs = await allocateForServer(cx, serverId);
+    // A new boot waits for fresh events: what was heard for these ports before no longer counts.
+    cx.networkEvents.forget(
+      serverId,
+      vifs.filter((v) => !v.active).map((v) => v.id),
+    );
+    return nicsOf(vifs);
+  }
+
+  async waitForVifsPlugged(serverId: string, portIds: string[]): Promise<void> {
+    const cx = this.#cx;
+    if (!cx.network) return;
+    const row = await cx.db
+      .selectFrom('compute_servers')
+      .select('network_info')
+      .where('id', '=', serverId)
+      .executeTakeFirst();
+    const active = new Set(
+      parseVifs(row?.network_info)
+        .filter((v) => v.active)
+        .map((v) => v.id),
+    );
+    const wanted = portIds.filter((p) => !active.has(p));
+    if (!wanted.length) return;
+    const { timeoutMs, fatal } = cx.vifPlugging;
+    const r = await cx.networkEvents.wait(serverId, wanted, timeoutMs);
+    if (r.closed)
+      throw new DriverError('Compute is stopping; the build resumes on restart.', { transient: true });
+    if (r.failed.length || (r.missing.length && fatal)) {
+      cx.log.warn({ server: serverId, failed: r.failed, missing: r.missing }, 'VIF plugging failed');
+      throw new DriverError('Virtual Interface creation failed', { code: 500 });
+    }
+    if (r.missing.length)
+      cx.log.warn(
+        { server: serverId, missing: r.missing },
+        'timeout waiting for network-vif-plugged; continuing',
+      );
   }
 
   watch(host: string, onChange: (serverId: string) => void): () => void {

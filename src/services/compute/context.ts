@@ -1,6 +1,7 @@
 // The compute service's dependencies, its write path and the clients it uses to reach other services.
 import type { Kysely, Transaction } from 'kysely';
 import type { ImageClient } from '../../clients/image.ts';
+import type { NetworkClient } from '../../clients/network.ts';
 import type { PlacementClient } from '../../clients/placement.ts';
 import { type Clock, type IdSource, isoMicro, isoSeconds } from '../../platform/clock.ts';
 import type { ComputeConfig } from '../../platform/config.ts';
@@ -8,6 +9,7 @@ import type { DialectName } from '../../platform/db/database.ts';
 import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import { NetworkEventHub } from './network/events.ts';
 import type { ComputeTables } from './store/tables.ts';
 
 export type ComputeDb = Kysely<ComputeTables>;
@@ -23,6 +25,10 @@ export interface ComputeDeps {
   log: Logger;
   placement: PlacementClient;
   image: ImageClient;
+  /** Neutron; absent: compute runs without networking (no ports, nova-network APIs answer as before). */
+  network?: NetworkClient;
+  /** Nova's vif_plugging_timeout (default 300 s) and vif_plugging_is_fatal (default true). */
+  vifPlugging?: { timeoutMs: number; fatal: boolean };
 }
 
 export class ComputeContext {
@@ -35,6 +41,11 @@ export class ComputeContext {
   readonly log: Logger;
   readonly placement: PlacementClient;
   readonly image: ImageClient;
+  /** Neutron (settable once, by the composition root). */
+  network: NetworkClient | undefined;
+  /** External events from Neutron (network-vif-plugged …) and the builds waiting on them. */
+  readonly networkEvents: NetworkEventHub;
+  readonly vifPlugging: { timeoutMs: number; fatal: boolean };
   readonly #writer: ServiceWriter<ComputeTables>;
 
   constructor(deps: ComputeDeps) {
@@ -47,6 +58,9 @@ export class ComputeContext {
     this.log = deps.log;
     this.placement = deps.placement;
     this.image = deps.image;
+    this.network = deps.network;
+    this.networkEvents = new NetworkEventHub();
+    this.vifPlugging = deps.vifPlugging ?? { timeoutMs: 300_000, fatal: true };
     this.#writer = new ServiceWriter('compute', deps.db, deps.feed);
   }
 

@@ -8,7 +8,9 @@ import { QemuDriver } from '../../agent/compute/drivers/qemu/qemu-driver.ts';
 import type { HostQueries } from '../../agent/compute/host-queries.ts';
 import type { HypervisorDriver } from '../../agent/compute/hypervisor-driver.ts';
 import { LocalHostQueries } from '../../agent/compute/local-host-queries.ts';
+import type { VifPlugger } from '../../agent/network/control-plane.ts';
 import type { ImageClient } from '../../clients/image.ts';
+import type { NetworkClient } from '../../clients/network.ts';
 import type { PlacementClient } from '../../clients/placement.ts';
 import type { Clock, IdSource } from '../../platform/clock.ts';
 import type { ComputeConfig } from '../../platform/config.ts';
@@ -20,6 +22,7 @@ import type { Logger } from '../../platform/log.ts';
 import { PolicyEngine } from '../../platform/policy/index.ts';
 import type { TokenSource } from '../../platform/transport.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import type { ComputeNotifier } from '../network/context.ts';
 import { InProcessControlPlane } from './agent-api.ts';
 import { computeMicroversions } from './api/microversions.ts';
 import { computeRoutes } from './api/routes.ts';
@@ -30,16 +33,19 @@ import { hostZones } from './domain/zones.ts';
 import { ComputeErrors } from './errors.ts';
 import { ComputeGuestResources } from './guest-resources.ts';
 import { createMetadataService, type MetadataService } from './metadata/service.ts';
+import { guestNetworkInfoOf, parseVifs } from './network/info-cache.ts';
+import { computeNotifier } from './network/notifier.ts';
 import { computePolicies, computePolicyEnforcer } from './policy.ts';
 import { ServerLifecycle } from './reconcilers/lifecycle.ts';
 import { Scheduler } from './reconcilers/scheduler.ts';
 import { computeMigrations } from './store/migrations/0001-initial.ts';
 import { consoleTokens } from './store/migrations/0002-console-tokens.ts';
+import { networkInfoCache } from './store/migrations/0003-network-info.ts';
 import { HostInfoCache } from './store/servers.ts';
 
 export const computeMigrationSet: ServiceMigrations = {
   service: 'compute',
-  migrations: [...computeMigrations, consoleTokens],
+  migrations: [...computeMigrations, consoleTokens, networkInfoCache],
 };
 
 export interface ComputeServiceDeps {
@@ -64,6 +70,12 @@ export interface ComputeServiceDeps {
   consoleAllowedOrigins?: readonly string[];
   /** The metadata proxy's shared secret when the configuration leaves it empty (generated per data directory). */
   metadataSecret?: string;
+  /** Neutron: servers get ports, addresses and groups from it (absent: compute without networking). */
+  network?: NetworkClient;
+  /** This host's data plane: wires guests' taps into their networks (the network agent's VifPlugger). */
+  vifPlugger?: VifPlugger;
+  /** Nova's vif_plugging_timeout / vif_plugging_is_fatal (default 300 s, fatal). */
+  vifPlugging?: { timeoutMs: number; fatal: boolean };
 }
 
 export interface ComputeService {
@@ -77,6 +89,8 @@ export interface ComputeService {
   consoles: ComputeConsoles;
   /** The metadata API guests read (its own listener: metadata.listen()). */
   metadata: MetadataService;
+  /** Neutron's port events delivered in-process (the network service's ComputeNotifier). */
+  notifier: ComputeNotifier;
   /** Starts the reconcilers (after the HTTP app can answer in-process calls). */
   start(): Promise<void>;
   /** Resolves once the scheduler and the agents have nothing left to do (tests). */
@@ -95,6 +109,8 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     log: deps.log,
     placement: deps.placement,
     image: deps.image,
+    ...(deps.network ? { network: deps.network } : {}),
+    ...(deps.vifPlugging ? { vifPlugging: deps.vifPlugging } : {}),
   });
   await ensureDefaultFlavors(cx);
   const lifecycle = new ServerLifecycle(cx);
@@ -123,6 +139,22 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     dhcpDomain: m.dhcp_domain,
     host: m.host,
     port: m.port,
+    ...(deps.network
+      ? {
+          networkInfo: async (serverId: string) => {
+            const row = await cx.db
+              .selectFrom('compute_servers')
+              .select('network_info')
+              .where('id', '=', serverId)
+              .executeTakeFirst();
+            return row?.network_info ? guestNetworkInfoOf(parseVifs(row.network_info)) : undefined;
+          },
+          byAddress: async (ip: string) => {
+            const ports = await deps.network!.service().listPorts({ fixed_ips: `ip_address=${ip}` });
+            return ports.find((p) => p.device_owner.startsWith('compute:') && p.device_id)?.device_id;
+          },
+        }
+      : {}),
   });
   const http: ServiceHttp = {
     name: 'compute',
@@ -155,6 +187,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     },
     consoles,
     metadata,
+    notifier: computeNotifier(cx),
     async start() {
       scheduler.start();
       if (deps.noAgent) return;
@@ -169,6 +202,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
             accel: q.accel,
             stopTimeoutMs: q.shutdown_timeout * 1000,
             log: deps.log,
+            ...(deps.vifPlugger ? { vifPlugger: deps.vifPlugger } : {}),
           });
           drivers = [qemu];
           // Base images no guest uses any more are removed (about Nova's image cache interval).
@@ -181,6 +215,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
             stateDir: join(deps.dataDir, 'compute', 'fake'),
             inventory: { vcpus: f.vcpus, memoryMb: f.memory_mb, diskGb: f.disk_gb },
             ...(f.delay_ms > 0 ? { delays: { create: f.delay_ms, start: f.delay_ms } } : {}),
+            ...(deps.vifPlugger ? { vifPlugger: deps.vifPlugger } : {}),
           });
           drivers = [...fleet.drivers];
         } else {
@@ -216,7 +251,11 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       await consoles.close();
       await metadata.close();
       localQueries?.serve([]);
-      await agent?.stop();
+      // The agent stops taking work first; builds still waiting for VIF events are then cut short (their
+      // task stays for the next run, as the wait ends with a transient error).
+      const agentStopped = agent?.stop();
+      cx.networkEvents.close();
+      await agentStopped;
       if (pruneTimer) clearInterval(pruneTimer);
       // Guests keep running: only the monitor sessions close.
       await qemu?.close();

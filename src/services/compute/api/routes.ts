@@ -4,11 +4,16 @@ import type { ComputeConsoles } from '../consoles/consoles.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
 import { extensionRoutes } from './extensions.ts';
+import { floatingIpProxyRoutes } from './floating-ips-proxy.ts';
 import { imageMetadataRoutes } from './image-metadata.ts';
 import { imageProxyRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
+import { interfaceAttachmentRoutes } from './interface-attachments.ts';
+import { networkProxyRoutes } from './networks-proxy.ts';
 import { resourceRoutes } from './resource-routes.ts';
+import { securityGroupProxyRoutes } from './security-groups-proxy.ts';
 import { serverActionRoutes } from './server-actions.ts';
+import { serverIpRoutes } from './server-ips.ts';
 import { serverMetadataRoutes } from './server-metadata.ts';
 import { serverMiscRoutes } from './server-misc.ts';
 import { serverTagRoutes } from './server-tags.ts';
@@ -37,5 +42,11 @@ export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route
     ...imageMetadataRoutes(cx),
     ...extensionRoutes(),
     ...deps.consoles.routes(),
+    // Networking: served from Neutron when compute has one (404 otherwise, as before).
+    ...serverIpRoutes(cx),
+    ...interfaceAttachmentRoutes(cx, deps.consoles.hostQueries),
+    ...securityGroupProxyRoutes(cx),
+    ...floatingIpProxyRoutes(cx),
+    ...networkProxyRoutes(cx),
   ];
 }

@@ -1,9 +1,10 @@
-// addSecurityGroup / removeSecurityGroup: the names a server carries in compute_servers.security_groups
-// (Nova applies them to the server's ports; without a network service the list is the record).
+// addSecurityGroup / removeSecurityGroup: applied to the server's ports in Neutron as Nova does; without a
+// network service, the names a server carries in compute_servers.security_groups are the record.
 import { ApiError } from '../../../platform/errors.ts';
 import { findServer } from '../store/servers.ts';
 import { parseJson } from './common.ts';
 import { type ActionHandler, type ActionRequest, accepted, loadForAction } from './server-actions-common.ts';
+import { changePortGroups } from './server-security-groups.ts';
 
 /** Nova checks the name by hand: absent or blank is a 400 with its own words. */
 function groupName(a: ActionRequest): string {
@@ -20,6 +21,10 @@ function change(rule: string, add: boolean): ActionHandler {
   return async (a) => {
     const s = await loadForAction(a, rule, { lock: false });
     const name = groupName(a);
+    if (a.cx.network) {
+      await changePortGroups(a.cx, a.cx.network.user(a.ctx.requireAuth().token), s, name, add);
+      return accepted();
+    }
     await a.cx.write(async (trx, record) => {
       // Re-read inside the transaction so two concurrent changes do not lose one another.
       const row = (await findServer(trx, s.id)) ?? s;

@@ -6,6 +6,7 @@ import type { Route, RouteContext, RouteResult } from '../../../platform/http/ty
 import type { ComputeConsoles } from '../consoles/consoles.ts';
 import type { ComputeContext } from '../context.ts';
 import type { HostInfoCache, Server } from '../store/servers.ts';
+import { floatingIpActions } from './floating-ips-proxy.ts';
 import { validateSchema } from './resource-common.ts';
 import { serverActions } from './schemas/server-action-table.ts';
 import { type ActionHandler, accepted, loadForAction } from './server-actions-common.ts';
@@ -41,10 +42,12 @@ const legacyActions: Record<string, ActionHandler> = {
     throw noNetwork();
   },
   addFloatingIp: async (a) => {
+    if (a.cx.network) return floatingIpActions['addFloatingIp']!(a);
     await loadForAction(a, 'os_compute_api:os-floating-ips:add', { lock: false });
     throw noNetwork();
   },
   removeFloatingIp: async (a) => {
+    if (a.cx.network) return floatingIpActions['removeFloatingIp']!(a);
     await loadForAction(a, 'os_compute_api:os-floating-ips:remove', { lock: false });
     throw noNetwork();
   },

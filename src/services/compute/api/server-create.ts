@@ -16,6 +16,11 @@ import {
 import { hostnameFrom } from '../domain/hostname.ts';
 import { hostZones } from '../domain/zones.ts';
 import { ComputeErrors } from '../errors.ts';
+import {
+  checkRequestedGroups,
+  checkRequestedNetworks,
+  type RequestedNetwork,
+} from '../network/requested-networks.ts';
 import { recordAction } from '../store/actions.ts';
 import { countUsage, getLimits } from '../store/quotas.ts';
 import type { FlavorSnapshot } from '../store/tables.ts';
@@ -193,7 +198,20 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
   );
 
   const networks = req['networks'];
-  if (Array.isArray(networks) && networks.length > 0) {
+  let requestedNetworks: RequestedNetwork[] | undefined;
+  const groupNames = (
+    (req['security_groups'] as { name: string }[] | undefined) ?? [{ name: 'default' }]
+  ).map((g) => g.name);
+  if (cx.network) {
+    const neutron = cx.network.user(auth.token);
+    await checkRequestedGroups(neutron, projectId, groupNames);
+    requestedNetworks = await checkRequestedNetworks(neutron, {
+      projectId,
+      isAdmin: ctx.can('os_compute_api:servers:create:forced_host', { project_id: projectId }),
+      networks,
+      maxCount: Number(req['max_count'] ?? req['min_count'] ?? 1),
+    });
+  } else if (Array.isArray(networks) && networks.length > 0) {
     const first = networks[0] as Record<string, unknown>;
     const ref = String(first['uuid'] ?? first['port'] ?? '');
     throw new ApiError(400, 'NetworkNotFound', `Network ${ref} could not be found.`);
@@ -258,9 +276,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
   const name = String(req['name']);
   const password = typeof req['adminPass'] === 'string' ? (req['adminPass'] as string) : generatePassword();
   const reservationId = `r-${randomBytes(4).toString('hex').slice(0, 8)}`;
-  const securityGroups = (
-    (req['security_groups'] as { name: string }[] | undefined) ?? [{ name: 'default' }]
-  ).map((g) => g.name);
+  const securityGroups = groupNames;
   const requestSpec = {
     zone,
     forcedHost,
@@ -271,6 +287,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
     image: { id: imageId, ...imageProps },
     ignoreHosts: [] as string[],
     attempts: 0,
+    ...(requestedNetworks ? { networks: requestedNetworks, securityGroupNames: groupNames } : {}),
   };
 
   const ids = await cx.write(async (trx, record) => {

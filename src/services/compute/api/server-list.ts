@@ -210,7 +210,8 @@ export async function listServers(
 
   // Regex filters run here (name, ip); other filters already narrowed the rows in SQL.
   const name = queryOne(q, 'name');
-  const ip = queryOne(q, 'ip') ?? queryOne(q, 'ip6');
+  const ip = queryOne(q, 'ip');
+  const ip6 = queryOne(q, 'ip6');
   const regex = (v: string) => {
     try {
       return new RegExp(v, 'i');
@@ -219,21 +220,34 @@ export async function listServers(
     }
   };
   const nameRe = name !== undefined ? regex(name) : undefined;
-  const ipRe = ip !== undefined ? regex(ip) : undefined;
-  const jsFilter = (s: Server) =>
-    (!nameRe || nameRe.test(s.name)) &&
-    (!ipRe ||
-      JSON.stringify(
-        Object.values(parseJson<Record<string, { addr: string }[]>>(s.addresses, {}))
-          .flat()
-          .map((a) => a.addr),
-      ).match(ipRe) !== null);
+  // Nova's _ip_filter: Python's re.match (anchored at the start) on each fixed address of the matching version.
+  const anchored = (v: string) => new RegExp(`^(?:${regex(v).source})`, 'i');
+  const ipRe = ip !== undefined ? anchored(ip) : undefined;
+  const ip6Re = ip6 !== undefined ? anchored(ip6) : undefined;
+  const ipMatch = (s: Server) =>
+    Object.values(
+      parseJson<Record<string, { addr: string; version: number; 'OS-EXT-IPS:type'?: string }[]>>(
+        s.addresses,
+        {},
+      ),
+    )
+      .flat()
+      .some(
+        (a) =>
+          a['OS-EXT-IPS:type'] !== 'floating' &&
+          ((a.version === 4 && ipRe?.test(a.addr)) || (a.version === 6 && ip6Re?.test(a.addr))),
+      );
+  const jsFilter = (s: Server) => (!nameRe || nameRe.test(s.name)) && (!(ipRe || ip6Re) || ipMatch(s));
 
   let rows: Server[];
   // The default order (and any over created_at and id, both NOT NULL): the page after the marker is a keyset
   // query, so a page costs the same however many servers the project has.
   const keyset =
-    marker !== undefined && !nameRe && !ipRe && order.every(([c]) => c === 'created_at' || c === 'id');
+    marker !== undefined &&
+    !nameRe &&
+    !ipRe &&
+    !ip6Re &&
+    order.every(([c]) => c === 'created_at' || c === 'id');
   if (keyset) {
     const m = await query.where('id', '=', marker).executeTakeFirst();
     if (!m) throw badQuery('marker', marker, `marker [${marker}] not found`);
@@ -249,7 +263,7 @@ export async function listServers(
       .where((eb) => eb.or(after.map((f) => f(eb))))
       .limit(limit)
       .execute();
-  } else if (marker !== undefined || nameRe || ipRe) {
+  } else if (marker !== undefined || nameRe || ipRe || ip6Re) {
     const all = (await query.execute()).filter(jsFilter);
     let start = 0;
     if (marker !== undefined) {

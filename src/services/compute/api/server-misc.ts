@@ -5,11 +5,14 @@ import type { Route, RouteContext, RouteResult } from '../../../platform/http/ty
 import type { ComputeContext } from '../context.ts';
 import { PowerState } from '../domain/server-states.ts';
 import { ComputeErrors } from '../errors.ts';
+import type { NetworkEventName } from '../network/events.ts';
+import { handleNetworkEvent, NETWORK_EVENTS } from '../network/notifier.ts';
 import type { Server } from '../store/servers.ts';
 import { parseJson } from './common.ts';
 import { validateBody } from './resource-common.ts';
 import { serverExternalEventsCreate } from './schemas/server-external-events.schema.ts';
 import { flavorOf, notReady, sysMeta } from './server-actions-common.ts';
+import { serverGroups } from './server-security-groups.ts';
 import { visibleServer } from './servers.ts';
 
 const S = '/compute/v2.1/servers/:server_id';
@@ -136,8 +139,18 @@ async function externalEvents(cx: ComputeContext, ctx: RouteContext): Promise<Ro
       Object.assign(ev, { status: 'failed', code: 422 });
       status = 207;
     } else {
-      Object.assign(ev, { status: 'completed', code: 200 });
+      // The event's own status (a failed plug) is kept; the code says it was delivered.
+      Object.assign(ev, { status: e.status ?? 'completed', code: 200 });
       if (e.name === 'power-update' && e.tag) await applyPowerUpdate(cx, s, e.tag);
+      if (NETWORK_EVENTS.has(e.name) && e.tag)
+        await handleNetworkEvent(cx, {
+          name: e.name as NetworkEventName,
+          serverId: s.id,
+          portId: e.tag,
+          status: e.status === 'failed' ? 'failed' : 'completed',
+        }).catch((err: unknown) =>
+          cx.log.warn({ err, server: s.id, event: e.name }, 'network event not applied'),
+        );
     }
   }
   return { status, body: { events: out } };
@@ -194,6 +207,10 @@ export function serverMiscRoutes(cx: ComputeContext): Route[] {
       path: `${S}/os-security-groups`,
       async handler(ctx) {
         const s = await load(ctx, 'os_compute_api:os-security-groups:list');
+        if (cx.network)
+          return {
+            body: { security_groups: await serverGroups(cx.network.user(ctx.requireAuth().token), s) },
+          };
         const groups = parseJson<string[]>(s.security_groups, [])
           .map((name) => ({
             id: groupId(s.project_id, name),

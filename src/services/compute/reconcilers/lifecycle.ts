@@ -4,6 +4,7 @@ import type { TaskOutcome } from '../../../agent/compute/control-plane.ts';
 import { parseJson } from '../api/common.ts';
 import type { ComputeContext } from '../context.ts';
 import { PowerState, TASK_RESULT } from '../domain/server-states.ts';
+import { deallocateForServer } from '../network/allocation.ts';
 import { finishEvent } from '../store/actions.ts';
 import { findServer, type Server } from '../store/servers.ts';
 
@@ -90,10 +91,20 @@ export class ServerLifecycle {
       record({ kind: 'server', id: s.id, action: 'delete', projectId: s.project_id, data: { host: s.host } });
       return true;
     });
-    if (done)
+    if (done) {
       await this.releaseAllocations(s.id).catch((err) =>
         cx.log.warn({ err, server: s.id }, 'releasing allocations failed; retried by resync'),
       );
+      await this.deallocateNetwork(s);
+    }
+  }
+
+  /** Nova's deallocate_for_instance: the ports compute made go, the user's are unbound (best effort). */
+  async deallocateNetwork(s: Server): Promise<void> {
+    if (!this.#cx.network) return;
+    await deallocateForServer(this.#cx, s).catch((err) =>
+      this.#cx.log.warn({ err, server: s.id }, 'deallocating the network failed'),
+    );
   }
 
   /** A task ended on the host; returns false when (taskSeq, taskState) is no longer current. */
@@ -261,6 +272,8 @@ export class ServerLifecycle {
       await cx.placement.moveAllocations(mig, s.id).catch(() => {});
     }
     if (ok && release) await this.releaseAllocations(s.id).catch(() => {});
+    // A build that failed gives its ports back, as Nova's _cleanup_allocated_networks.
+    if (ok && !outcome.ok && taskState === 'spawning') await this.deallocateNetwork(s);
     return ok;
   }
 

@@ -156,6 +156,8 @@ export interface ServerRow {
   security_groups: string;
   /** JSON of Nova's addresses body (filled by networking). */
   addresses: string;
+  /** JSON CachedVif[]: Nova's instance info cache (null: networking never allocated for this server). */
+  network_info?: string | null;
   /** JSON object: Nova's system_metadata (image properties, old vm_state, …). */
   system_metadata: string;
   trusted_certs: string | null;

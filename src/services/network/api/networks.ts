@@ -1,10 +1,12 @@
 // /v2.0/networks: create (tenant VXLAN or admin provider segments), list, show, update, delete.
 
 import { isUniqueViolation } from '../../../platform/db/errors.ts';
+import type { Change } from '../../../platform/db/writer.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
-import { networkAccess } from '../domain/network-access.ts';
+import { type NetworkAccess, networkAccess } from '../domain/network-access.ts';
 import { enforceQuota } from '../domain/quota-check.ts';
+import { networkCreatedSharing, networkSharingUpdate } from '../domain/rbac-policies.ts';
 import {
   allocateVni,
   checkFlatFree,
@@ -81,8 +83,12 @@ export function setSubnetIdsSource(fn: typeof subnetIds): void {
 }
 
 /** What must happen (or be refused) before a network's row goes: subnets and ports go with it, or 409. */
-let beforeDelete: (cx: NetworkContext, trx: NetworkTrx, network: NetworksTable) => Promise<void> =
-  async () => {};
+let beforeDelete: (
+  cx: NetworkContext,
+  trx: NetworkTrx,
+  network: NetworksTable,
+  record: (c: Change) => void,
+) => Promise<void> = async () => {};
 export function setNetworkDeleteHook(fn: typeof beforeDelete): void {
   beforeDelete = fn;
 }
@@ -118,13 +124,19 @@ export function renderNetwork(n: NetworksTable, subnets: string[], tags: string[
   };
 }
 
+/** Wire dicts of networks; with the caller's access, `shared` says whether it is shared with the caller (RBAC). */
 export async function renderNetworks(
   cx: NetworkContext,
   rows: NetworksTable[],
+  access?: NetworkAccess,
 ): Promise<Record<string, unknown>[]> {
   const ids = rows.map((r) => r.id);
   const [subnets, tags] = await Promise.all([subnetIds(cx, ids), loadTags(cx.db, 'networks', ids)]);
-  return rows.map((r) => renderNetwork(r, subnets.get(r.id) ?? [], tags.get(r.id) ?? []));
+  return rows.map((r) => {
+    const n = renderNetwork(r, subnets.get(r.id) ?? [], tags.get(r.id) ?? []);
+    if (access) n['shared'] = access.sharedWithCaller(r);
+    return n;
+  });
 }
 
 export function networkNotFound(id: string): Error {
@@ -211,6 +223,7 @@ async function createNetworks(cx: NetworkContext, ctx: RouteContext) {
             is_default: v['is_default'] ? 1 : 0,
           };
           await trx.insertInto('network_networks').values(row).execute();
+          await networkCreatedSharing(cx, trx, row);
           rows.push(row);
           record({ kind: 'network', id: row.id, action: 'create', projectId: row.project_id });
         }
@@ -244,7 +257,7 @@ export function networkRoutes(cx: NetworkContext): Route[] {
         const rows = (
           await cx.db.selectFrom('network_networks').selectAll().orderBy('created_at').orderBy('id').execute()
         ).filter((r) => access.visible(r));
-        return listBody(ctx, networkSpec, await renderNetworks(cx, rows), q);
+        return listBody(ctx, networkSpec, await renderNetworks(cx, rows, access), q);
       },
     },
     {
@@ -252,7 +265,8 @@ export function networkRoutes(cx: NetworkContext): Route[] {
       path: '/network/v2.0/networks/:id',
       async handler(ctx) {
         const row = await findVisibleNetwork(cx, ctx, ctx.params['id']!);
-        return showBody(ctx, networkSpec, (await renderNetworks(cx, [row]))[0]!);
+        const access = await networkAccess(cx, callerOf(ctx));
+        return showBody(ctx, networkSpec, (await renderNetworks(cx, [row], access))[0]!);
       },
     },
     {
@@ -274,6 +288,8 @@ export function networkRoutes(cx: NetworkContext): Route[] {
             .where('id', '=', before.id)
             .executeTakeFirst();
           if (!cur) throw networkNotFound(before.id);
+          if (v['shared'] !== undefined || v['router:external'] !== undefined)
+            await networkSharingUpdate(cx, trx, cur, { shared: v['shared'], external: v['router:external'] });
           const set: Partial<NetworksTable> = {};
           if (v['name'] !== undefined) set.name = v['name'];
           if (v['description'] !== undefined) set.description = v['description'];
@@ -309,7 +325,7 @@ export function networkRoutes(cx: NetworkContext): Route[] {
         ctx.authorize('delete_network', targetOf(renderNetwork(row, [], [])));
         checkRevision(ctx, row.revision_number);
         await cx.write(async (trx, record) => {
-          await beforeDelete(cx, trx, row);
+          await beforeDelete(cx, trx, row, record);
           await trx.deleteFrom('network_networks').where('id', '=', row.id).execute();
           await dropTags(trx, 'networks', row.id);
           record({ kind: 'network', id: row.id, action: 'delete', projectId: row.project_id });

@@ -46,7 +46,7 @@ export function tagRoutes(cx: NetworkContext, resources: readonly TaggableResour
       cx.write(async (trx, record) => {
         await replaceTags(trx, r.collection, id, tags);
         await r.touch(trx, id, cx.nowIso());
-        record({ kind: r.collection, id, action: 'update' });
+        record({ kind: r.collection.replace(/s$/, ''), id, action: 'update' });
       });
     routes.push(
       {

@@ -11,8 +11,47 @@ export type RbacLookup = (
   projectId: string,
 ) => Promise<{ shared: Set<string>; external: Set<string> }>;
 
+/**
+ * The RBAC facts one project's view needs: networks shared with it (by name or by '*'), networks it may use as
+ * external (by name or '*'), and the external networks whose use is restricted to the projects their policies name.
+ */
+export interface RbacView {
+  shared: Set<string>;
+  external: Set<string>;
+  /** External networks with access_as_external policies but none for '*': only named projects see them. */
+  restrictedExternal?: Set<string>;
+}
+
+/** The stored policies (network_rbac_policies) as one project sees them. */
+export async function storedRbacView(cx: NetworkContext, projectId: string): Promise<RbacView> {
+  const rows = await cx.db
+    .selectFrom('network_rbac_policies')
+    .select(['object_id', 'action', 'target_project'])
+    .where('object_type', '=', 'network')
+    .where((eb) =>
+      eb.or([eb('target_project', 'in', [projectId, '*']), eb('action', '=', 'access_as_external')]),
+    )
+    .execute();
+  const shared = new Set<string>();
+  const external = new Set<string>();
+  const withExternalPolicy = new Set<string>();
+  const wildcardExternal = new Set<string>();
+  for (const r of rows) {
+    if (r.action === 'access_as_external') {
+      withExternalPolicy.add(r.object_id);
+      if (r.target_project === '*') wildcardExternal.add(r.object_id);
+    }
+    if (r.target_project !== projectId && r.target_project !== '*') continue;
+    if (r.action === 'access_as_shared') shared.add(r.object_id);
+    else if (r.action === 'access_as_external') external.add(r.object_id);
+  }
+  const restrictedExternal = new Set([...withExternalPolicy].filter((id) => !wildcardExternal.has(id)));
+  return { shared, external, restrictedExternal };
+}
+
 let rbac: RbacLookup | undefined;
 
+/** Replaces the stored-policy lookup (tests, or another policy store). */
 export function setRbacLookup(fn: RbacLookup): void {
   rbac = fn;
 }
@@ -22,18 +61,25 @@ export interface NetworkAccess {
   visible(n: NetworksTable): boolean;
   /** Whether it is shared with the caller's project (shared flag or RBAC). */
   sharedWithCaller(n: NetworksTable): boolean;
+  /** Whether the caller may use it as an external network (router gateways, floating IPs). */
+  externalForCaller(n: NetworksTable): boolean;
 }
 
 export async function networkAccess(cx: NetworkContext, caller: Caller): Promise<NetworkAccess> {
-  const extra = rbac && caller.projectId ? await rbac(cx, caller.projectId) : undefined;
-  const shared = (n: NetworksTable) => n.shared === 1 || (extra?.shared.has(n.id) ?? false);
-  return {
-    visible: (n) =>
-      caller.isAdmin ||
+  let view: RbacView | undefined;
+  if (!caller.isAdmin && caller.projectId)
+    view = rbac ? await rbac(cx, caller.projectId) : await storedRbacView(cx, caller.projectId);
+  const shared = (n: NetworksTable) => n.shared === 1 || (view?.shared.has(n.id) ?? false);
+  // An external network without any access_as_external policy predates them: everyone may use it.
+  const external = (n: NetworksTable) =>
+    n.router_external === 1 &&
+    (caller.isAdmin ||
       n.project_id === caller.projectId ||
-      shared(n) ||
-      n.router_external === 1 ||
-      (extra?.external.has(n.id) ?? false),
+      (view?.external.has(n.id) ?? false) ||
+      !(view?.restrictedExternal?.has(n.id) ?? false));
+  return {
+    visible: (n) => caller.isAdmin || n.project_id === caller.projectId || shared(n) || external(n),
     sharedWithCaller: shared,
+    externalForCaller: external,
   };
 }

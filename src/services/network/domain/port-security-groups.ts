@@ -5,12 +5,13 @@ export interface PortSecurityGroupOps {
   /**
    * Sets a port's groups: `requested` ids (each must exist and be usable by the project → 404
    * SecurityGroupNotFound), or undefined for the project's default group (created on first use).
-   * Returns the ids bound.
+   * Returns the ids bound. Optional: `deviceOwner` (network:* and neutron:* ports carry no groups, as Neutron's
+   * trusted ports) and `isAdmin` (an admin request may name any project's groups).
    */
   bind(
     cx: NetworkContext,
     trx: NetworkTrx,
-    port: { id: string; projectId: string },
+    port: { id: string; projectId: string; deviceOwner?: string; isAdmin?: boolean },
     requested: string[] | undefined,
   ): Promise<string[]>;
   /** The groups of many ports. */

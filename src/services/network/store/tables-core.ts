@@ -31,6 +31,74 @@ export interface NetworksTable extends StandardColumns {
   is_default: number;
 }
 
+export interface SubnetsTable extends StandardColumns {
+  network_id: string;
+  ip_version: number;
+  /** Canonical CIDR (network address). */
+  cidr: string;
+  gateway_ip: string | null;
+  enable_dhcp: number;
+  ipv6_ra_mode: string | null;
+  ipv6_address_mode: string | null;
+  subnetpool_id: string | null;
+  /** JSON [{start, end}]. */
+  allocation_pools: string;
+  /** JSON [address] in the order given. */
+  dns_nameservers: string;
+  /** JSON [{destination, nexthop}]. */
+  host_routes: string;
+  /** JSON [device owner]. */
+  service_types: string;
+}
+
+export interface PortsTable extends StandardColumns {
+  network_id: string;
+  mac_address: string;
+  admin_state_up: number;
+  status: string;
+  device_id: string;
+  device_owner: string;
+  port_security_enabled: number;
+  /** binding:host_id ('' = unbound). */
+  host_id: string;
+  vnic_type: string;
+  /** JSON objects: binding:profile, allowed_address_pairs [{ip_address, mac_address}], extra_dhcp_opts. */
+  binding_profile: string;
+  allowed_address_pairs: string;
+  extra_dhcp_opts: string;
+}
+
+/** One address held by one port; the primary key (network_id, ip_address) makes double allocation impossible. */
+export interface IpAllocationsTable {
+  network_id: string;
+  ip_address: string;
+  subnet_id: string;
+  port_id: string;
+}
+
+export interface SubnetPoolsTable extends StandardColumns {
+  ip_version: number;
+  /** JSON [cidr], compacted. */
+  prefixes: string;
+  default_prefixlen: number;
+  min_prefixlen: number;
+  max_prefixlen: number;
+  default_quota: number | null;
+  is_default: number;
+  shared: number;
+  address_scope_id: string | null;
+}
+
+export interface AddressScopesTable extends StandardColumns {
+  ip_version: number;
+  shared: number;
+}
+
 export interface CoreTables {
   network_networks: NetworksTable;
+  network_subnets: SubnetsTable;
+  network_ports: PortsTable;
+  network_ip_allocations: IpAllocationsTable;
+  network_subnetpools: SubnetPoolsTable;
+  network_address_scopes: AddressScopesTable;
 }

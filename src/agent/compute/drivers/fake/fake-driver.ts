@@ -1,5 +1,6 @@
 // The fake hypervisor: keeps guests and power states in memory (optionally in a JSON file), with delays and faults.
 import { type Clock, systemClock } from '../../../../platform/clock.ts';
+import type { VifPlugger } from '../../../network/control-plane.ts';
 import {
   type ConsoleEndpoint,
   type ConsoleKind,
@@ -53,6 +54,8 @@ export interface FakeDriverOptions {
   /** A JSON file keeping the guests across processes; use FakeDriver.open() to load it. */
   stateFile?: string;
   clock?: Clock;
+  /** Wires NICs that name a host device into their networks when the guest boots or a NIC is attached. */
+  vifPlugger?: VifPlugger;
 }
 
 export const FAKE_DEFAULT_INVENTORY: Readonly<HostInventory> = Object.freeze({
@@ -75,6 +78,7 @@ export class FakeDriver implements HypervisorDriver {
   readonly #bootMs: number;
   readonly #clock: Clock;
   readonly #file: FakeStateFile | undefined;
+  readonly #vifs: VifPlugger | undefined;
 
   constructor(opts: FakeDriverOptions = {}) {
     const hostname = opts.hostname ?? 'fake-mini';
@@ -98,6 +102,7 @@ export class FakeDriver implements HypervisorDriver {
     this.#plan = new FaultPlan(opts.delays, opts.faults, opts.inject);
     this.#bootMs = opts.bootMs ?? 0;
     this.#clock = opts.clock ?? systemClock;
+    this.#vifs = opts.vifPlugger;
     this.#file = opts.stateFile
       ? new FakeStateFile(opts.stateFile, () => [...this.#guests.values()])
       : undefined;
@@ -204,8 +209,22 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.#need(id);
     if (g.power === 'running') return;
     if (g.power === 'paused' || g.power === 'suspended') throw new InvalidGuestState(id, g.power, 'start');
+    await this.#plug(g.nics);
     boot(g, this.#clock.now());
     await this.#save();
+  }
+
+  /** As QEMU's taps are wired before `cont`: every NIC with a host device goes to the VIF plugger. */
+  async #plug(nics: NicSpec[]): Promise<void> {
+    if (!this.#vifs) return;
+    for (const n of nics)
+      if (n.device && n.networkId)
+        await this.#vifs.plug({
+          portId: n.id,
+          device: n.device,
+          networkId: n.networkId,
+          macAddress: n.macAddress,
+        });
   }
 
   async stop(id: GuestId, _opts?: StopOptions): Promise<void> {
@@ -248,8 +267,10 @@ export class FakeDriver implements HypervisorDriver {
 
   async destroy(id: GuestId): Promise<void> {
     await this.#plan.enter('destroy', id);
-    if (!this.#guests.delete(id)) return;
+    const g = this.#guests.get(id);
+    if (!g || !this.#guests.delete(id)) return;
     await this.#save();
+    for (const n of g.nics) if (n.device) await this.#vifs?.unplug(n.id).catch(() => {});
   }
 
   async resize(id: GuestId, flavor: FlavorSpec): Promise<void> {
@@ -327,6 +348,7 @@ export class FakeDriver implements HypervisorDriver {
     await this.#plan.enter('attachNic', id);
     const g = this.#need(id);
     if (g.nics.some((n) => n.id === nic.id)) return;
+    if (g.power === 'running') await this.#plug([nic]);
     g.nics.push({ ...nic });
     await this.#save();
   }
@@ -336,8 +358,9 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.#need(id);
     const i = g.nics.findIndex((n) => n.id === nicId);
     if (i < 0) return;
-    g.nics.splice(i, 1);
+    const [gone] = g.nics.splice(i, 1);
     await this.#save();
+    if (gone?.device) await this.#vifs?.unplug(gone.id).catch(() => {});
   }
 
   /** Fake guests have no console to connect to. */

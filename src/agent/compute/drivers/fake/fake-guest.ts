@@ -33,7 +33,9 @@ export interface FakeGuest {
 export const CONSOLE_LINES_KEPT = 200;
 
 export function copySpec(spec: GuestSpec): GuestSpec {
-  return { ...spec, flavor: copyFlavor(spec.flavor), metadata: { ...spec.metadata } };
+  const copy: GuestSpec = { ...spec, flavor: copyFlavor(spec.flavor), metadata: { ...spec.metadata } };
+  if (spec.nics) copy.nics = spec.nics.map((n) => ({ ...n }));
+  return copy;
 }
 
 export function copyFlavor(flavor: FlavorSpec): FlavorSpec {
@@ -48,7 +50,7 @@ export function newGuest(spec: GuestSpec): FakeGuest {
     bootedAt: null,
     readyLogged: false,
     disks: [],
-    nics: [],
+    nics: (spec.nics ?? []).map((n) => ({ ...n })),
     console: [],
   };
 }

@@ -12,7 +12,7 @@ import {
   unplugDevice,
   volumeDisk,
 } from './guest-devices.ts';
-import type { DriverCore, Observed } from './guest-machine.ts';
+import { type DriverCore, type Observed, plugVifs } from './guest-machine.ts';
 import type { AttachedDisk, AttachedNic, GuestDefinition, GuestPaths } from './guest-store.ts';
 import { qmpFailure } from './monitor-pool.ts';
 import type { QmpClient } from './qmp-client.ts';
@@ -82,12 +82,14 @@ export class DeviceOps {
     const record: AttachedNic = { id: nic.id, macAddress: nic.macAddress.toLowerCase(), slot: freeSlot(def) };
     if (nic.device) record.device = nic.device;
     if (nic.mtu) record.mtu = nic.mtu;
+    if (nic.networkId) record.networkId = nic.networkId;
     const qmp = await this.#liveMonitor(def, paths, o, 'attachNic');
     if (qmp)
       await plugNic(qmp, nicOf(record)).catch((err) => {
         throw qmpFailure(def.spec.id, `attaching NIC ${nic.id}`, err);
       });
     await this.core.store.write({ ...def, nics: [...def.nics, record] });
+    if (qmp) await plugVifs(this.core.ctx, [record]);
   }
 
   async detachNic(def: GuestDefinition, paths: GuestPaths, o: Observed, nicId: string): Promise<void> {
@@ -104,5 +106,6 @@ export class DeviceOps {
       }
     }
     await this.core.store.write({ ...def, nics: def.nics.filter((n) => n.id !== nicId) });
+    if (record.device) await this.core.ctx.vifPlugger?.unplug(nicId).catch(() => {});
   }
 }

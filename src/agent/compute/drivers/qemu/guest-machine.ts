@@ -3,6 +3,7 @@ import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { access, open, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { VifPlugger } from '../../../network/control-plane.ts';
 import { DriverError, type GuestId, type GuestPowerState } from '../../hypervisor-driver.ts';
 import { markBoot } from './guest-console.ts';
 import { nicOf, RESCUE_SLOT, ROOT_SLOT, volumeDisk } from './guest-devices.ts';
@@ -30,6 +31,21 @@ export interface MachineContext {
   monitors: MonitorPool;
   log: DriverLog;
   beforeContinue?: BeforeContinue;
+  /** Wires each NIC's tap into its network once QEMU created it (before `cont`, and after a hot-plug). */
+  vifPlugger?: VifPlugger;
+}
+
+/** Hands the NICs with a tap and a network to the VIF plugger (a no-op without one). */
+export async function plugVifs(ctx: MachineContext, nics: AttachedNic[]): Promise<void> {
+  if (!ctx.vifPlugger) return;
+  for (const n of nics)
+    if (n.device && n.networkId)
+      await ctx.vifPlugger.plug({
+        portId: n.id,
+        device: n.device,
+        networkId: n.networkId,
+        macAddress: n.macAddress,
+      });
 }
 
 export interface Observed {
@@ -162,6 +178,7 @@ export async function bootGuest(
   try {
     const qmp = await ctx.monitors.get(id, pid, paths.qmpSocket);
     if (opts.restore) await waitForIncoming(qmp, pid, id);
+    await plugVifs(ctx, def.nics);
     await ctx.beforeContinue?.(id, { pid, nics: def.nics.map((n) => ({ ...n })) });
     await qmp.execute('cont');
     return pid;

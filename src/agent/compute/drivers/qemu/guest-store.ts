@@ -33,6 +33,8 @@ export interface AttachedNic {
   /** The host tap QEMU opens; a NIC without one has no host backend. */
   device?: string;
   mtu?: number;
+  /** The Neutron network the VIF plugger wires the tap into. */
+  networkId?: string;
   slot: number;
 }
 

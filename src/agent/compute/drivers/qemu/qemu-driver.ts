@@ -2,6 +2,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { VifPlugger } from '../../../network/control-plane.ts';
 import { buildConfigDriveIso } from '../../config-drive.ts';
 import type { GuestResources } from '../../guest-resources.ts';
 import {
@@ -27,6 +28,7 @@ import {
 } from '../../hypervisor-driver.ts';
 import { consoleTail, ReadinessScanner } from './guest-console.ts';
 import { DeviceOps } from './guest-device-ops.ts';
+import { ROOT_SLOT } from './guest-devices.ts';
 import { collectDiagnostics } from './guest-diagnostics.ts';
 import {
   type BuildConfigDrive,
@@ -48,6 +50,7 @@ import {
 } from './guest-machine.ts';
 import { ResetOps } from './guest-reset-ops.ts';
 import {
+  type AttachedNic,
   type GuestDefinition,
   type GuestPaths,
   GuestStore,
@@ -86,6 +89,8 @@ export interface QemuDriverOptions {
   buildConfigDrive?: BuildConfigDrive;
   /** Runs after QEMU started paused (its taps exist) and before the guest runs: NIC plumbing. */
   beforeContinue?: BeforeContinue;
+  /** Wires NICs' taps into their networks before the guest runs (and after hot-plug); unplugs on detach/destroy. */
+  vifPlugger?: VifPlugger;
   log?: DriverLog;
   /** Default qemu-system-x86_64 on PATH. */
   qemuBinary?: string;
@@ -147,6 +152,7 @@ export class QemuDriver implements HypervisorDriver {
       monitors: this.#monitors,
       log: opts.log ?? silentLog,
       beforeContinue: opts.beforeContinue,
+      vifPlugger: opts.vifPlugger,
     };
     const core = { ctx: this.#ctx, store: this.#store };
     this.#devices = new DeviceOps(core, opts.detachTimeoutMs ?? 20_000);
@@ -221,7 +227,7 @@ export class QemuDriver implements HypervisorDriver {
           spec: structuredClone(spec),
           image: boot,
           disks: [],
-          nics: [],
+          nics: nicsAtCreate(spec.nics ?? []),
           configDrive: spec.configDrive,
           createdAt: new Date().toISOString(),
         };
@@ -300,8 +306,10 @@ export class QemuDriver implements HypervisorDriver {
     return this.#mutex.run(id, async () => {
       if (!isValidGuestId(id)) return;
       const paths = this.#store.paths(id);
+      const nics = (await this.#store.read(id))?.nics ?? [];
       await killGuest(this.#ctx, id, paths);
       await this.#store.remove(id);
+      for (const n of nics) if (n.device) await this.#ctx.vifPlugger?.unplug(n.id).catch(() => {});
       this.#scanner.forget(paths.dir);
     });
   }
@@ -410,4 +418,22 @@ export class QemuDriver implements HypervisorDriver {
     }
     return used;
   }
+}
+
+/** The NICs a guest is created with, in PCI slots after its disks (a spec's NICs validated as attachNic does). */
+function nicsAtCreate(nics: NicSpec[]): AttachedNic[] {
+  const out: AttachedNic[] = [];
+  let slot = ROOT_SLOT + 1;
+  for (const n of nics) {
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(n.macAddress))
+      throw new DriverError(`NIC ${n.id} has an invalid MAC address ${n.macAddress}.`, { code: 400 });
+    if (n.device !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(n.device))
+      throw new DriverError(`NIC ${n.id} names an invalid host device ${n.device}.`, { code: 400 });
+    const a: AttachedNic = { id: n.id, macAddress: n.macAddress.toLowerCase(), slot: slot++ };
+    if (n.device) a.device = n.device;
+    if (n.mtu) a.mtu = n.mtu;
+    if (n.networkId) a.networkId = n.networkId;
+    out.push(a);
+  }
+  return out;
 }
