@@ -78,7 +78,11 @@ export async function computeBench(): Promise<void> {
     });
     /** The V8 heap and external memory as the process's own metrics report them. */
     const heapFigures = async () => {
-      const m = await once(base, { method: 'GET', path: '/metrics', headers: { 'x-auth-token': token } }, agent);
+      const m = await once(
+        base,
+        { method: 'GET', path: '/metrics', headers: { 'x-auth-token': token } },
+        agent,
+      );
       const value = (name: string, label = '') => {
         const re = new RegExp(`^${name}${label ? `\\{[^}]*${label}[^}]*\\}` : ''} ([0-9.e+]+)$`, 'm');
         const hit = re.exec(m.body);

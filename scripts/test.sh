@@ -21,5 +21,5 @@ fi
 export MONOSTACK_USER_CLOUDS=0
 # Node 20's test runner takes no globs: list the files. Slow real-client suites start first.
 mapfile -t slow < <(find test/compat -name '*.test.ts' | sort)
-mapfile -t rest < <(find src test/contract test/api test/agent test/regressions -name '*.test.ts' 2>/dev/null | sort)
+mapfile -t rest < <(find src test/contract test/api test/agent test/e2e test/regressions -name '*.test.ts' 2>/dev/null | sort)
 node --import tsx --test --test-concurrency=2 --test-timeout=1200000 "${slow[@]}" "${rest[@]}"

@@ -73,7 +73,9 @@ describe('monostack command', () => {
       ) as Record<string, unknown>;
       assert.equal(status['running'], true);
       assert.equal(status['url'], cloud.url);
-      const latest = Object.fromEntries(MIGRATIONS.map((m) => [m.service, Math.max(...m.migrations.map((x) => x.version))]));
+      const latest = Object.fromEntries(
+        MIGRATIONS.map((m) => [m.service, Math.max(...m.migrations.map((x) => x.version))]),
+      );
       assert.deepEqual(status['schema'], latest);
 
       const password = mine.clouds['monostack']!.auth.password;

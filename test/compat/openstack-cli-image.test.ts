@@ -14,7 +14,9 @@ const run = promisify(execFile);
 const OPENSTACK = '/usr/bin/openstack';
 const QEMU_IMG = '/usr/bin/qemu-img';
 const missing = [OPENSTACK, QEMU_IMG].filter((p) => !existsSync(p));
-const skip = missing.length ? `not installed: ${missing.join(', ')} (scripts/install.sh installs them)` : false;
+const skip = missing.length
+  ? `not installed: ${missing.join(', ')} (scripts/install.sh installs them)`
+  : false;
 
 describe('openstack CLI acceptance (image)', { skip: process.env['CI'] === 'true' ? false : skip }, () => {
   let cloud: ProcessCloud;
@@ -41,7 +43,8 @@ describe('openstack CLI acceptance (image)', { skip: process.env['CI'] === 'true
     }
   };
   const admin = (...args: string[]) => os('monostack', ...args);
-  const json = async (...args: string[]) => JSON.parse(await admin(...args, '-f', 'json')) as Record<string, unknown>;
+  const json = async (...args: string[]) =>
+    JSON.parse(await admin(...args, '-f', 'json')) as Record<string, unknown>;
 
   it('creates from a file, lists, shows, sets, unsets, saves, shares and deletes an image', async () => {
     const file = join(dir, 'disk.qcow2');
@@ -49,7 +52,17 @@ describe('openstack CLI acceptance (image)', { skip: process.env['CI'] === 'true
     const bytes = await readFile(file);
     const md5 = createHash('md5').update(bytes).digest('hex');
 
-    const created = await json('image', 'create', '--file', file, '--disk-format', 'qcow2', '--container-format', 'bare', 'cli-image');
+    const created = await json(
+      'image',
+      'create',
+      '--file',
+      file,
+      '--disk-format',
+      'qcow2',
+      '--container-format',
+      'bare',
+      'cli-image',
+    );
     const id = created['id'] as string;
     // openstacksdk 0.101 prints the image as created, before its upload; show it afresh.
     const img = await json('image', 'show', id);
@@ -77,10 +90,16 @@ describe('openstack CLI acceptance (image)', { skip: process.env['CI'] === 'true
     await admin('image', 'save', '--file', out, id);
     assert.ok((await readFile(out)).equals(bytes), 'downloaded bytes equal the uploaded ones');
 
-    const demoProject = JSON.parse(await os('monostack-demo', 'token', 'issue', '-f', 'json')) as Record<string, unknown>;
+    const demoProject = JSON.parse(await os('monostack-demo', 'token', 'issue', '-f', 'json')) as Record<
+      string,
+      unknown
+    >;
     await admin('image', 'set', '--shared', id);
     await admin('image', 'add', 'project', id, demoProject['project_id'] as string);
-    const members = JSON.parse(await admin('image', 'member', 'list', id, '-f', 'json')) as Record<string, unknown>[];
+    const members = JSON.parse(await admin('image', 'member', 'list', id, '-f', 'json')) as Record<
+      string,
+      unknown
+    >[];
     assert.equal(members[0]?.['Member ID'], demoProject['project_id']);
 
     await admin('image', 'delete', id);

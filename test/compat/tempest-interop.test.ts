@@ -14,18 +14,13 @@ const AREAS: readonly [string, number][] = [
   ['identity', 17],
   ['image', 23],
   ['compute', 89],
+  ['network', 82],
 ];
 
 /** Interop tests that wait on a service not served yet (they must not pass or fail silently: the list is exact). */
 const WAITING: readonly [string, string][] = [
-  ['compute.security_groups.test_security_groups.', 'os-security-groups is proxied to networking (issue 6)'],
-  [
-    'compute.security_groups.test_security_groups_negative.SecurityGroupsNegativeTestJSON.test_delete_the_default_security_group',
-    'networking (issue 6)',
-  ],
-  ['test_host_name_is_same_as_server_name', 'SSH validation needs real guests and networking'],
-  ['test_verify_created_server_vcpus', 'SSH validation needs real guests and networking'],
-  ['test_list_servers_filtered_by_ip', 'needs a fixed network (issue 6)'],
+  ['test_host_name_is_same_as_server_name', 'SSH validation: real guests (this run uses the fake driver)'],
+  ['test_verify_created_server_vcpus', 'SSH validation: real guests (this run uses the fake driver)'],
   ['compute.volumes.test_attach_volume.', 'block storage'],
 ];
 const waiting = (id: string) => WAITING.some(([part]) => id.includes(part));
@@ -37,7 +32,8 @@ describe('Tempest interop', { skip }, () => {
     const lines: string[] = [];
     const result = await runConformance({
       areas: AREAS.map(([a]) => a),
-      workers: 2,
+      // Tempest's network client sleeps 10 s before every subnet delete: more workers overlap those waits.
+      workers: 4,
       log: (l) => lines.push(l),
     });
     const report = result.results
@@ -55,7 +51,7 @@ describe('Tempest interop', { skip }, () => {
       .filter((r) => r.verdict === 'PASS' && waiting(r.id))
       .map((r) => r.id);
     assert.deepEqual(passedWhileWaiting, [], 'these pass now: take them off WAITING');
-    assert.equal(result.results.filter((r) => waiting(r.id)).length, 12, report);
+    assert.equal(result.results.filter((r) => waiting(r.id)).length, 4, report);
     if (!result.kept) await rm(result.workspace, { recursive: true, force: true });
   });
 });

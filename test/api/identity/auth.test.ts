@@ -1,7 +1,7 @@
 // POST/GET/HEAD/DELETE /v3/auth/tokens and the /v3/auth/* listings, through the real handlers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type TestCloud, startTestCloud } from '../../support/cloud.ts';
+import { startTestCloud, type TestCloud } from '../../support/cloud.ts';
 
 describe('identity auth', () => {
   let c: TestCloud;
@@ -55,13 +55,19 @@ describe('identity auth', () => {
   });
 
   it('issues system- and domain-scoped tokens only with a role there', async () => {
-    const sys = await c.request('POST', '/v3/auth/tokens', { body: pw('admin', c.adminPassword, { system: { all: true } }) });
+    const sys = await c.request('POST', '/v3/auth/tokens', {
+      body: pw('admin', c.adminPassword, { system: { all: true } }),
+    });
     assert.equal(sys.status, 201);
     assert.deepEqual(sys.body.token.system, { all: true });
-    const demoSys = await c.request('POST', '/v3/auth/tokens', { body: pw('demo', c.demoPassword, { system: { all: true } }) });
+    const demoSys = await c.request('POST', '/v3/auth/tokens', {
+      body: pw('demo', c.demoPassword, { system: { all: true } }),
+    });
     assert.equal(demoSys.status, 401);
     assert.equal(demoSys.body.error.code, 401);
-    const dom = await c.request('POST', '/v3/auth/tokens', { body: pw('admin', c.adminPassword, { domain: { id: 'default' } }) });
+    const dom = await c.request('POST', '/v3/auth/tokens', {
+      body: pw('admin', c.adminPassword, { domain: { id: 'default' } }),
+    });
     assert.equal(dom.status, 401, 'admin has no role on the default domain itself');
   });
 
@@ -83,29 +89,51 @@ describe('identity auth', () => {
     const missing = await c.request('POST', '/v3/auth/tokens', { body: { auth: {} } });
     assert.equal(missing.status, 400);
     assert.match(missing.body.error.message, /identity/);
-    const typed = await c.request('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: 'password' } } } });
+    const typed = await c.request('POST', '/v3/auth/tokens', {
+      body: { auth: { identity: { methods: 'password' } } },
+    });
     assert.equal(typed.status, 400);
-    const unsupported = await c.request('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['kerberos'], kerberos: {} } } } });
+    const unsupported = await c.request('POST', '/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['kerberos'], kerberos: {} } } },
+    });
     assert.equal(unsupported.status, 401);
   });
 
   it('validates, checks and revokes tokens', async () => {
     const user = await c.makeUser();
-    const get = await c.request('GET', '/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': user.token } });
+    const get = await c.request('GET', '/v3/auth/tokens', {
+      token: c.adminToken,
+      headers: { 'x-subject-token': user.token },
+    });
     assert.equal(get.status, 200);
     assert.equal(get.body.token.user.id, user.id);
     assert.equal(get.headers['x-subject-token'], user.token);
-    const head = await c.request('HEAD', '/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': user.token } });
+    const head = await c.request('HEAD', '/v3/auth/tokens', {
+      token: c.adminToken,
+      headers: { 'x-subject-token': user.token },
+    });
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
     // A user may validate their own token, not somebody else's.
-    const self = await c.request('GET', '/v3/auth/tokens', { token: user.token, headers: { 'x-subject-token': user.token } });
+    const self = await c.request('GET', '/v3/auth/tokens', {
+      token: user.token,
+      headers: { 'x-subject-token': user.token },
+    });
     assert.equal(self.status, 200);
-    const other = await c.request('GET', '/v3/auth/tokens', { token: user.token, headers: { 'x-subject-token': c.adminToken } });
+    const other = await c.request('GET', '/v3/auth/tokens', {
+      token: user.token,
+      headers: { 'x-subject-token': c.adminToken },
+    });
     assert.equal(other.status, 403);
-    const del = await c.request('DELETE', '/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': user.token } });
+    const del = await c.request('DELETE', '/v3/auth/tokens', {
+      token: c.adminToken,
+      headers: { 'x-subject-token': user.token },
+    });
     assert.equal(del.status, 204);
-    const gone = await c.request('GET', '/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': user.token } });
+    const gone = await c.request('GET', '/v3/auth/tokens', {
+      token: c.adminToken,
+      headers: { 'x-subject-token': user.token },
+    });
     assert.equal(gone.status, 404);
     assert.match(gone.body.error.message, /^Could not find token/);
     const used = await c.request('GET', '/v3/auth/projects', { token: user.token });
@@ -117,7 +145,10 @@ describe('identity auth', () => {
   });
 
   it('rejects garbage tokens with 404 as subject and 401 as X-Auth-Token', async () => {
-    const get = await c.request('GET', '/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': 'garbage' } });
+    const get = await c.request('GET', '/v3/auth/tokens', {
+      token: c.adminToken,
+      headers: { 'x-subject-token': 'garbage' },
+    });
     assert.equal(get.status, 404);
     const auth = await c.request('GET', '/v3/auth/projects', { token: 'garbage' });
     assert.equal(auth.status, 401);
@@ -127,9 +158,17 @@ describe('identity auth', () => {
 
   it('rescopes with the token method, keeping expiry and the audit chain', async () => {
     const unscoped = await c.login({ username: 'admin', password: c.adminPassword });
-    const parent = await c.request('GET', '/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': unscoped } });
+    const parent = await c.request('GET', '/v3/auth/tokens', {
+      token: c.adminToken,
+      headers: { 'x-subject-token': unscoped },
+    });
     const res = await c.request('POST', '/v3/auth/tokens', {
-      body: { auth: { identity: { methods: ['token'], token: { id: unscoped } }, scope: { project: { id: c.adminProjectId } } } },
+      body: {
+        auth: {
+          identity: { methods: ['token'], token: { id: unscoped } },
+          scope: { project: { id: c.adminProjectId } },
+        },
+      },
     });
     assert.equal(res.status, 201);
     const t = res.body.token;
@@ -144,7 +183,10 @@ describe('identity auth', () => {
     const user = await c.makeUser();
     const res = await c.request('GET', '/v3/auth/projects', { token: user.token });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.projects.map((p: { id: string }) => p.id), [user.projectId]);
+    assert.deepEqual(
+      res.body.projects.map((p: { id: string }) => p.id),
+      [user.projectId],
+    );
     assert.ok(res.body.links.self.endsWith('/v3/auth/projects'));
     const domains = await c.request('GET', '/v3/auth/domains', { token: user.token });
     assert.equal(domains.status, 200);
@@ -160,11 +202,18 @@ describe('identity auth', () => {
 
   it('revokes tokens when a user is disabled, deleted, or changes password', async () => {
     const u1 = await c.makeUser();
-    const dis = await c.request('PATCH', `/v3/users/${u1.id}`, { token: c.adminToken, body: { user: { enabled: false } } });
+    const dis = await c.request('PATCH', `/v3/users/${u1.id}`, {
+      token: c.adminToken,
+      body: { user: { enabled: false } },
+    });
     assert.equal(dis.status, 200);
     assert.equal((await c.request('GET', '/v3/auth/projects', { token: u1.token })).status, 401);
     const relogin = await c.request('POST', '/v3/auth/tokens', {
-      body: { auth: { identity: { methods: ['password'], password: { user: { id: u1.id, password: u1.password } } } } },
+      body: {
+        auth: {
+          identity: { methods: ['password'], password: { user: { id: u1.id, password: u1.password } } },
+        },
+      },
     });
     assert.equal(relogin.status, 401);
 

@@ -79,6 +79,17 @@ export function flavorView(
   return body;
 }
 
+/** The cached addresses; the basic view (rebuild/update answers before 2.75) has no OS-EXT-IPS keys (Nova's
+ * extend_address=False). */
+function addressesView(text: string, extended: boolean): Record<string, unknown> {
+  const all = parseJson<Record<string, Record<string, unknown>[]>>(text, {});
+  if (extended) return all;
+  const out: Record<string, unknown> = {};
+  for (const [label, list] of Object.entries(all))
+    out[label] = list.map((a) => ({ version: a['version'], addr: a['addr'] }));
+  return out;
+}
+
 export function serverView(
   ctx: RouteContext,
   row: ServerRow,
@@ -103,7 +114,7 @@ export function serverView(
     flavor: flavorView(ctx, flavor, opts.extraSpecs),
     created: isoZ(row.created_at),
     updated: isoZ(row.updated_at),
-    addresses: row.vm_state === 'building' ? {} : parseJson(row.addresses, {}),
+    addresses: row.vm_state === 'building' ? {} : addressesView(row.addresses, opts.detail),
     accessIPv4: row.access_ip_v4,
     accessIPv6: compressV6(row.access_ip_v6),
     links: resourceLinks(ctx, `servers/${row.id}`),

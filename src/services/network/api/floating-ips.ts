@@ -168,7 +168,7 @@ async function createFloatingIp(cx: NetworkContext, ctx: RouteContext) {
     throw floatingIpBadRequest(`Network ${net.id} does not contain any IPv4 subnet`);
   if (v['port_id']) await visiblePort(cx, caller, v['port_id']);
   const id = cx.ids.uuid();
-  await writeRetrying(cx, async (trx, record) => {
+  const associated = await writeRetrying(cx, async (trx, record) => {
     await enforceQuota(cx, trx, v['project_id'], 'floatingip');
     const fixedIp = {
       ...(v['subnet_id'] ? { subnetId: v['subnet_id'] as string } : {}),
@@ -225,8 +225,32 @@ async function createFloatingIp(cx: NetworkContext, ctx: RouteContext) {
       .execute();
     record({ kind: 'floatingip', id, action: 'create', projectId: base.project_id });
     if (assoc.routerId) record({ kind: 'router', id: assoc.routerId, action: 'update' });
+    return assoc.portId;
   });
+  await notifyNetworkChanged(cx, [associated]);
   return { status: 201, body: { floatingip: await renderOne(cx, ctx, id) } };
+}
+
+/** Neutron's Nova notifier: a floating IP (dis)associated changes the addresses of the servers owning the ports. */
+async function notifyNetworkChanged(
+  cx: NetworkContext,
+  portIds: (string | null | undefined)[],
+): Promise<void> {
+  const ids = [...new Set(portIds.filter((p): p is string => !!p))];
+  if (!cx.notifier || ids.length === 0) return;
+  const ports = await cx.db
+    .selectFrom('network_ports')
+    .select(['id', 'device_id', 'device_owner'])
+    .where('id', 'in', ids)
+    .execute();
+  for (const p of ports)
+    if (p.device_owner.startsWith('compute:') && p.device_id)
+      cx.notifier.portEvent({
+        name: 'network-changed',
+        serverId: p.device_id,
+        portId: p.id,
+        status: 'completed',
+      });
 }
 
 async function hasPortForwardings(trx: NetworkTrx, fipId: string): Promise<boolean> {
@@ -245,7 +269,7 @@ async function updateFloatingIp(cx: NetworkContext, ctx: RouteContext) {
   ctx.authorize('update_floatingip', target);
   const v = item.values;
   if (v['port_id']) await visiblePort(cx, caller, v['port_id']);
-  await writeRetrying(cx, async (trx, record) => {
+  const touched = await writeRetrying(cx, async (trx, record) => {
     const cur = await trx
       .selectFrom('network_floatingips')
       .selectAll()
@@ -275,14 +299,16 @@ async function updateFloatingIp(cx: NetworkContext, ctx: RouteContext) {
     record({ kind: 'floatingip', id: cur.id, action: 'update', projectId: cur.project_id });
     for (const r of new Set([cur.router_id, assoc.routerId]))
       if (r) record({ kind: 'router', id: r, action: 'update' });
+    return [cur.fixed_port_id, assoc.portId];
   });
+  await notifyNetworkChanged(cx, touched);
   return { body: { floatingip: await renderOne(cx, ctx, before.id) } };
 }
 
 async function deleteFloatingIp(cx: NetworkContext, ctx: RouteContext) {
   const before = await findVisibleFloatingIp(cx, callerOf(ctx), ctx.params['id']!);
   ctx.authorize('delete_floatingip', targetOf({ ...before }));
-  await cx.write(async (trx, record) => {
+  const released = await cx.write(async (trx, record) => {
     const cur = await trx
       .selectFrom('network_floatingips')
       .selectAll()
@@ -296,7 +322,9 @@ async function deleteFloatingIp(cx: NetworkContext, ctx: RouteContext) {
     await deletePortIn(cx, trx, cur.floating_port_id, record);
     record({ kind: 'floatingip', id: cur.id, action: 'delete', projectId: cur.project_id });
     if (cur.router_id) record({ kind: 'router', id: cur.router_id, action: 'update' });
+    return cur.fixed_port_id;
   });
+  await notifyNetworkChanged(cx, [released]);
   return { status: 204 };
 }
 
