@@ -57,7 +57,15 @@ async function json(base: string, token: string, method: string, path: string, b
 
 async function apiFigures(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'monostack-bench-network-'));
-  const cloud = await startProcessCloud({ dataDir, env: { MONOSTACK_LOG_LEVEL: 'warn' } });
+  const cloud = await startProcessCloud({
+    dataDir,
+    env: {
+      MONOSTACK_LOG_LEVEL: 'warn',
+      MONOSTACK__NETWORK__QUOTAS__PORT: '-1',
+      MONOSTACK__NETWORK__QUOTAS__SECURITY_GROUP: '-1',
+      MONOSTACK__NETWORK__QUOTAS__SECURITY_GROUP_RULE: '-1',
+    },
+  });
   try {
     const base = cloud.url;
     const token = await adminToken(base, cloud.dataDir);

@@ -130,8 +130,13 @@ function createNetworkAgent(
   log: Logger,
   metadataSecret: string | undefined,
 ): NetworkAgent {
+  if (config.network.dataplane === 'fake')
+    return new FakeNetworkAgent({
+      host: '*',
+      controlPlane: new ServiceControlPlane(network.context, { pendingOnly: true }),
+      log,
+    });
   const controlPlane = new ServiceControlPlane(network.context);
-  if (config.network.dataplane === 'fake') return new FakeNetworkAgent({ host: '*', controlPlane, log });
   if (config.network.dataplane !== 'linux')
     throw new Error(`network.dataplane must be 'linux' or 'fake', not '${config.network.dataplane}'`);
   const md = config.compute.metadata;

@@ -22,12 +22,16 @@ import { type PortWithAddresses, portsOfNetworks, setPortStatus } from './domain
  */
 export class ServiceControlPlane implements NetworkControlPlane {
   readonly #cx: NetworkContext;
+  readonly #pendingOnly: boolean;
 
-  constructor(cx: NetworkContext) {
+  /** `pendingOnly`: for the fake data plane, whose passes only need the ports not ACTIVE yet. */
+  constructor(cx: NetworkContext, opts: { pendingOnly?: boolean } = {}) {
     this.#cx = cx;
+    this.#pendingOnly = opts.pendingOnly ?? false;
   }
 
   async desiredState(host: string): Promise<HostNetworkState> {
+    if (this.#pendingOnly) return this.#pendingState();
     const cx = this.#cx;
     const db = cx.db;
     const withPorts = await db.selectFrom('network_ports').select('network_id').distinct().execute();
@@ -240,6 +244,39 @@ export class ServiceControlPlane implements NetworkControlPlane {
         })),
       memberIps: [...(ips.get(id) ?? [])],
     }));
+  }
+
+  /**
+   * The fake data plane (`pendingOnly`) only turns ports ACTIVE: it gets just the ports still waiting for that (bound VM
+   * ports, DHCP and router ports not ACTIVE yet), so a pass costs one indexed query however many ports exist.
+   */
+  async #pendingState(): Promise<HostNetworkState> {
+    const rows = await this.#cx.db
+      .selectFrom('network_ports')
+      .selectAll()
+      .where('status', '!=', 'ACTIVE')
+      .where('admin_state_up', '=', 1)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('device_owner', 'like', 'compute:%'), eb('host_id', '!=', '')]),
+          eb('device_owner', 'in', ['network:dhcp', 'network:router_interface', 'network:router_gateway']),
+        ]),
+      )
+      .execute();
+    const ports: DpPort[] = rows.map((port) => ({
+      id: port.id,
+      networkId: port.network_id,
+      macAddress: port.mac_address,
+      fixedIps: [],
+      deviceOwner: port.device_owner,
+      deviceId: port.device_id,
+      adminStateUp: true,
+      portSecurityEnabled: port.port_security_enabled === 1,
+      securityGroupIds: [],
+      allowedAddressPairs: [],
+      boundHere: true,
+    }));
+    return { networks: [], ports, routers: [], securityGroups: [] };
   }
 
   async setPortStatus(updates: { portId: string; status: 'ACTIVE' | 'DOWN' }[]): Promise<void> {
