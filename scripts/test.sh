@@ -20,7 +20,6 @@ fi
 
 export MONOSTACK_USER_CLOUDS=0
 # Node 20's test runner takes no globs: list the files. Slow real-client suites start first.
-# The Tempest run is the longest (its network client sleeps 10 s before each subnet delete): it starts first.
-mapfile -t slow < <(find test/compat -name 'tempest-*.test.ts' | sort; find test/compat -name '*.test.ts' ! -name 'tempest-*' | sort)
+mapfile -t slow < <(find test/compat -name '*.test.ts' | sort)
 mapfile -t rest < <(find src test/contract test/api test/agent test/e2e test/regressions -name '*.test.ts' 2>/dev/null | sort)
 node --import tsx --test --test-concurrency=2 --test-timeout=1200000 "${slow[@]}" "${rest[@]}"
