@@ -227,6 +227,21 @@ async function wiringFigures(): Promise<void> {
     );
   } finally {
     await cloud.stop();
+    // The data plane outlives the cloud by design: remove what its agent made (namespaces, dnsmasq, haproxy).
+    const { LinuxNetworkAgent } = await import('../src/agent/network/network-agent.ts');
+    await new LinuxNetworkAgent({
+      host: hostname(),
+      prefix,
+      stateDir: join(dataDir, 'network'),
+      controlPlane: {
+        desiredState: async () => ({ networks: [], ports: [], routers: [], securityGroups: [] }),
+        setPortStatus: async () => {},
+        watch: () => () => {},
+        metadataInstance: async () => undefined,
+      },
+    })
+      .teardown()
+      .catch((err: unknown) => process.stderr.write(`teardown: ${String(err)}\n`));
     for (const ns of made) await run('ip', ['netns', 'del', ns]).catch(() => {});
     await rm(dataDir, { recursive: true, force: true });
   }
