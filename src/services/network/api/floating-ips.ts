@@ -365,11 +365,5 @@ export const floatingIpTaggable: TaggableResource = {
     }
   },
   notFound: floatingIpNotFound,
-  async touch(trx, id, now) {
-    await trx
-      .updateTable('network_floatingips')
-      .set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now }))
-      .where('id', '=', id)
-      .execute();
-  },
+  table: 'network_floatingips',
 };

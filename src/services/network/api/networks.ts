@@ -347,17 +347,5 @@ export const networkTaggable: TaggableResource = {
     }
   },
   notFound: networkNotFound,
-  async touch(trx, id, now) {
-    const cur = await trx
-      .selectFrom('network_networks')
-      .select('revision_number')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (cur)
-      await trx
-        .updateTable('network_networks')
-        .set({ revision_number: cur.revision_number + 1, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-  },
+  table: 'network_networks',
 };

@@ -264,17 +264,5 @@ export const portTaggable: TaggableResource = {
     return found ? { projectId: found.port.project_id } : undefined;
   },
   notFound: portNotFound,
-  async touch(trx, id, now) {
-    const cur = await trx
-      .selectFrom('network_ports')
-      .select('revision_number')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (cur)
-      await trx
-        .updateTable('network_ports')
-        .set({ revision_number: cur.revision_number + 1, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-  },
+  table: 'network_ports',
 };

@@ -222,11 +222,5 @@ export const routerTaggable: TaggableResource = {
     return { projectId: row.project_id };
   },
   notFound: routerNotFound,
-  async touch(trx, id, now) {
-    await trx
-      .updateTable('network_routers')
-      .set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now }))
-      .where('id', '=', id)
-      .execute();
-  },
+  table: 'network_routers',
 };

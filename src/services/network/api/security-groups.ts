@@ -214,17 +214,5 @@ export const securityGroupTaggable: TaggableResource = {
     }
   },
   notFound: sgErrors.notFound,
-  async touch(trx, id, now) {
-    const cur = await trx
-      .selectFrom('network_security_groups')
-      .select('revision_number')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (cur)
-      await trx
-        .updateTable('network_security_groups')
-        .set({ revision_number: cur.revision_number + 1, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-  },
+  table: 'network_security_groups',
 };

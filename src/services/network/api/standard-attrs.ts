@@ -29,6 +29,30 @@ export function checkRevision(ctx: RouteContext, current: number): void {
   if (want !== undefined && want !== current) throw revisionMismatch(want, current);
 }
 
+/** Tables of resources with standard attributes (revision_number, updated_at). */
+export type RevisionedTable =
+  | 'network_networks'
+  | 'network_subnets'
+  | 'network_subnetpools'
+  | 'network_ports'
+  | 'network_security_groups'
+  | 'network_routers'
+  | 'network_floatingips';
+
+/** Bumps a resource's revision_number and updated_at in one statement (an absent row changes nothing). */
+export async function bumpRevision(
+  trx: NetworkTrx,
+  table: RevisionedTable,
+  id: string,
+  now: string,
+): Promise<void> {
+  await trx
+    .updateTable(table)
+    .set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .execute();
+}
+
 /** Tags of many resources of one type, each list sorted. */
 export async function loadTags(
   db: NetworkDb | NetworkTrx,

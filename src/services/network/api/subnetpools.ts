@@ -378,17 +378,5 @@ export const subnetpoolTaggable: TaggableResource = {
     return row ? { projectId: row.project_id } : undefined;
   },
   notFound: poolNotFound,
-  async touch(trx, id, now) {
-    const cur = await trx
-      .selectFrom('network_subnetpools')
-      .select('revision_number')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (cur)
-      await trx
-        .updateTable('network_subnetpools')
-        .set({ revision_number: cur.revision_number + 1, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-  },
+  table: 'network_subnetpools',
 };

@@ -208,19 +208,7 @@ export const subnetTaggable: TaggableResource = {
     }
   },
   notFound: subnetNotFound,
-  async touch(trx, id, now) {
-    const cur = await trx
-      .selectFrom('network_subnets')
-      .select('revision_number')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (cur)
-      await trx
-        .updateTable('network_subnets')
-        .set({ revision_number: cur.revision_number + 1, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-  },
+  table: 'network_subnets',
 };
 
 /** Network delete: refuses (NetworkInUse) while non-DHCP ports exist, else removes DHCP ports and subnets. */

@@ -1,10 +1,10 @@
 // The tag API of every taggable resource (/v2.0/<collection>/<id>/tags[/<tag>]), through a registry each
 // resource joins with how to find one of its rows and how to bump its revision.
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
-import type { NetworkContext, NetworkTrx } from '../context.ts';
+import type { NetworkContext } from '../context.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { callerOf } from './common.ts';
-import { loadTags, replaceTags } from './standard-attrs.ts';
+import { bumpRevision, loadTags, type RevisionedTable, replaceTags } from './standard-attrs.ts';
 
 export interface TaggableResource {
   /** URL collection and the tag table's resource_type ('networks', 'security-groups' is 'security_groups', …). */
@@ -15,8 +15,8 @@ export interface TaggableResource {
   find(cx: NetworkContext, ctx: RouteContext, id: string): Promise<{ projectId: string } | undefined>;
   /** The 404 when find says undefined. */
   notFound(id: string): Error;
-  /** Bumps revision_number and updated_at (tags are a standard attribute). */
-  touch(trx: NetworkTrx, id: string, now: string): Promise<void>;
+  /** The resource's table: a tag change bumps its revision_number and updated_at (tags are a standard attribute). */
+  table: RevisionedTable;
 }
 
 const MAX_TAG = 60;
@@ -45,7 +45,7 @@ export function tagRoutes(cx: NetworkContext, resources: readonly TaggableResour
     const save = (id: string, tags: string[]) =>
       cx.write(async (trx, record) => {
         await replaceTags(trx, r.collection, id, tags);
-        await r.touch(trx, id, cx.nowIso());
+        await bumpRevision(trx, r.table, id, cx.nowIso());
         record({ kind: r.collection.replace(/s$/, ''), id, action: 'update' });
       });
     routes.push(
