@@ -166,6 +166,9 @@ describe('networks', () => {
       (await neutron(tc, 'PUT', `/networks/${n.id}/tags/red`, { token: alice.token })).status,
       201,
     );
+    // A tag is a standard attribute: adding one bumps the revision.
+    const afterTag = await neutron(tc, 'GET', `/networks/${n.id}`, { token: alice.token });
+    assert.equal(afterTag.body.network.revision_number, 3);
     const tagged = await neutron(tc, 'GET', '/networks?tags=red', { token: alice.token });
     assert.deepEqual(
       tagged.body.networks.map((x: { id: string }) => x.id),
