@@ -167,8 +167,6 @@ export interface NetworkConfig {
   dhcp_lease_duration: number;
   dns_domain: string;
   max_fixed_ips_per_port: number;
-  /** Page size cap (Neutron's pagination_max_limit; -1 = none). */
-  pagination_max_limit: number;
   quotas: NetworkQuotaDefaults;
   policy_overrides: Record<string, string>;
 }
@@ -320,7 +318,6 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       dhcp_lease_duration: 86400,
       dns_domain: 'openstacklocal',
       max_fixed_ips_per_port: 5,
-      pagination_max_limit: -1,
       quotas: {
         network: 100,
         subnet: 100,

@@ -108,8 +108,6 @@ export function parseListQuery(ctx: RouteContext, spec: ResourceSpec, opts: List
     if (Number.isNaN(n)) throw badRequest(`Limit must be an integer 0 or greater and not '${rawLimit}'`);
     limit = n === 0 ? undefined : n;
   }
-  const max = (ctx as { maxLimit?: number }).maxLimit;
-  if (max !== undefined && max > 0) limit = Math.min(limit ?? max, max);
   const pr = all(ctx, 'page_reverse')[0];
   return {
     filters,
