@@ -53,6 +53,16 @@ export function policyCredentials(a: AuthContext | undefined): Record<string, un
   };
 }
 
+/** Drops a service's format suffix from the path (before the query), so every route answers with and without it. */
+export function stripFormatSuffix(services: ServiceHttp[], url: string): string {
+  const suffix = serviceFor(services, url)?.formatSuffix;
+  if (!suffix) return url;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (!path.endsWith(suffix)) return url;
+  return path.slice(0, -suffix.length) + (q < 0 ? '' : url.slice(q));
+}
+
 function serviceFor(services: ServiceHttp[], url: string): ServiceHttp | undefined {
   const path = url.split('?', 1)[0] ?? '/';
   let best: ServiceHttp | undefined;
@@ -87,6 +97,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
     return503OnClosing: true,
     routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     exposeHeadRoutes: true,
+    rewriteUrl: (req) => stripFormatSuffix(services, req.url ?? '/'),
   });
 
   app.removeAllContentTypeParsers();

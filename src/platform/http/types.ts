@@ -106,6 +106,8 @@ export interface ServiceHttp {
   policyTarget?: (target: Record<string, unknown>, params: Record<string, string>) => Record<string, unknown>;
   /** The error a policy refusal raises (default: Keystone's "You are not authorized …" 403). */
   policyDenied?: (rule: string) => ApiError;
+  /** A format suffix the service accepts on any path and ignores (Neutron's ".json": /v2.0/networks.json). */
+  formatSuffix?: string;
   /** Extra headers for every response of this service (e.g. x-compute-request-id). */
   requestIdHeaders?: string[];
 }

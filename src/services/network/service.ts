@@ -48,6 +48,7 @@ export async function createNetworkService(deps: NetworkServiceDeps): Promise<Ne
     name: 'network',
     prefixes: ['/network'],
     dialect: neutronDialect,
+    formatSuffix: '.json',
     routes: networkRoutes(cx),
     policy: new PolicyEngine(networkPolicies, deps.config.policy_overrides),
     policyTarget: (target) => target,

@@ -117,6 +117,13 @@ describe('networks', () => {
     assert.deepEqual(got, ['pg-a', 'pg-b', 'pg-c']);
     assert.deepEqual(Object.keys(sorted.body.networks[0]).sort(), ['id', 'name']);
     const filtered = await neutron(tc, 'GET', '/networks?name=pg-b', { token: bob.token });
+    // Neutron's format suffix on any path: the same answers with .json.
+    const suffixed = await neutron(tc, 'GET', '/networks.json?name=pg-b', { token: bob.token });
+    assert.deepEqual(suffixed.body, filtered.body);
+    const one = filtered.body.networks[0];
+    const shownSuffixed = await neutron(tc, 'GET', `/networks/${one.id}.json`, { token: bob.token });
+    assert.equal(shownSuffixed.status, 200, shownSuffixed.text);
+    assert.equal(shownSuffixed.body.network.id, one.id);
     assert.equal(filtered.body.networks.length, 1);
     const page = await neutron(
       tc,

@@ -200,8 +200,6 @@ export function quotaRoutes(cx: NetworkContext): Route[] {
       },
     },
     { method: 'GET', path: `${base}/:id/details`, handler: (ctx) => details(cx, ctx) },
-    // Neutron takes a format suffix; Tempest's quotas client asks for details.json.
-    { method: 'GET', path: `${base}/:id/details.json`, handler: (ctx) => details(cx, ctx) },
     { method: 'PUT', path: `${base}/:id`, handler: (ctx) => updateQuotas(cx, ctx) },
     {
       method: 'DELETE',
