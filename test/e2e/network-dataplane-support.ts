@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inNs, listNamespaces, rootLinks, sh, waitFor } from '../agent/network/support.ts';
+import { inNs, listNamespaces, removeNamed, rootLinks, sh, waitFor } from '../agent/network/support.ts';
 import type { TestCloud, TestResponse } from '../support/cloud.ts';
 
 export { dataplaneSkip, inNs, listNamespaces, ping, sh, tcpRead, waitFor } from '../agent/network/support.ts';
@@ -180,19 +180,7 @@ export class World {
   /** Ends every process, namespace (agent's and ours) and tap of this world; safe to call twice. */
   async cleanup(): Promise<void> {
     for (const p of this.#procs) if (p.exitCode === null) p.kill('SIGKILL');
-    for (const ns of await listNamespaces()) {
-      if (!ns.startsWith(this.stem)) continue;
-      const pids = (await sh('ip', ['netns', 'pids', ns]).catch(() => '')).split(/\s+/).filter(Boolean);
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {}
-      }
-      await sh('ip', ['netns', 'del', ns]).catch(() => {});
-    }
-    for (const l of await rootLinks())
-      if (l.startsWith(this.stem) || this.#taps.includes(l))
-        await sh('ip', ['link', 'del', l]).catch(() => {});
+    await removeNamed(this.stem, this.#taps);
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 }

@@ -165,21 +165,28 @@ export class Sandbox {
   async cleanup(): Promise<void> {
     for (const a of this.agents) await a.teardown().catch(() => {});
     for (const p of this.#procs) if (p.exitCode === null) p.kill('SIGKILL');
-    for (const ns of await listNamespaces()) {
-      if (!ns.startsWith(this.stem)) continue;
-      const pids = (await sh('ip', ['netns', 'pids', ns]).catch(() => '')).split(/\s+/).filter(Boolean);
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {}
-      }
-      await sh('ip', ['netns', 'del', ns]).catch(() => {});
-    }
-    for (const l of await rootLinks())
-      if (l.startsWith(this.stem) || this.#taps.includes(l))
-        await sh('ip', ['link', 'del', l]).catch(() => {});
+    await removeNamed(this.stem, this.#taps);
     if (this.stateDir) await rm(this.stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes what a test made under a name stem: every namespace starting with it (after killing the processes inside,
+ * which this test started), and root-namespace links starting with it or named in `extraLinks`.
+ */
+export async function removeNamed(stem: string, extraLinks: readonly string[] = []): Promise<void> {
+  for (const ns of await listNamespaces()) {
+    if (!ns.startsWith(stem)) continue;
+    const pids = (await sh('ip', ['netns', 'pids', ns]).catch(() => '')).split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {}
+    }
+    await sh('ip', ['netns', 'del', ns]).catch(() => {});
+  }
+  for (const l of await rootLinks())
+    if (l.startsWith(stem) || extraLinks.includes(l)) await sh('ip', ['link', 'del', l]).catch(() => {});
 }
 
 export async function ping(ns: string, ip: string, count = 1): Promise<boolean> {
