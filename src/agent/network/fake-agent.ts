@@ -6,6 +6,7 @@ import type {
   ReconcileReport,
   VifPlug,
 } from './control-plane.ts';
+import { SerialPass } from './serial-pass.ts';
 import { type NetLog, silentLog } from './wire-context.ts';
 
 export interface FakeNetworkAgentOptions {
@@ -22,8 +23,7 @@ export class FakeNetworkAgent implements NetworkAgent {
   readonly #log: NetLog;
   readonly #reported = new Map<string, PortStatus>();
   readonly #plugged = new Map<string, VifPlug>();
-  #tail: Promise<unknown> = Promise.resolve();
-  #queued: Promise<ReconcileReport> | undefined;
+  readonly #passes = new SerialPass<ReconcileReport>(() => this.#pass());
   #timer: NodeJS.Timeout | undefined;
   #unwatch: (() => void) | undefined;
 
@@ -46,7 +46,7 @@ export class FakeNetworkAgent implements NetworkAgent {
     this.#timer = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
-    await this.#tail;
+    await this.#passes.idle();
   }
 
   async teardown(): Promise<void> {
@@ -56,14 +56,7 @@ export class FakeNetworkAgent implements NetworkAgent {
   }
 
   reconcile(): Promise<ReconcileReport> {
-    if (this.#queued) return this.#queued;
-    const next = this.#tail.then(() => {
-      this.#queued = undefined;
-      return this.#pass();
-    });
-    this.#queued = next;
-    this.#tail = next.catch(() => undefined);
-    return next;
+    return this.#passes.run();
   }
 
   async plug(vif: VifPlug): Promise<void> {

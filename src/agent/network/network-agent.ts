@@ -15,6 +15,7 @@ import { deleteNamespace, listNamespaces } from './linux/netns.ts';
 import { MetadataProxy } from './metadata-proxy.ts';
 import { namespaceName, parseNamespace, tapName } from './naming.ts';
 import { PlugRegistry } from './plug-registry.ts';
+import { SerialPass } from './serial-pass.ts';
 import {
   dhcpPortOf,
   isLocalVmPort,
@@ -65,8 +66,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
   readonly #reported = new Map<string, PortStatus>();
   #wired = new Set<string>();
   #state: HostNetworkState | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
-  #queued: Promise<ReconcileReport> | undefined;
+  readonly #passes = new SerialPass<ReconcileReport>(() => this.#pass());
   #timer: NodeJS.Timeout | undefined;
   #unwatch: (() => void) | undefined;
   #loaded = false;
@@ -107,7 +107,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
     this.#timer = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
-    await this.#tail;
+    await this.#passes.idle();
     await this.#proxy?.close();
   }
 
@@ -135,14 +135,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
 
   /** One serialised pass; callers arriving while one is queued share it. */
   reconcile(): Promise<ReconcileReport> {
-    if (this.#queued) return this.#queued;
-    const next = this.#tail.then(() => {
-      this.#queued = undefined;
-      return this.#pass();
-    });
-    this.#queued = next;
-    this.#tail = next.catch(() => undefined);
-    return next;
+    return this.#passes.run();
   }
 
   async plug(vif: VifPlug): Promise<void> {
