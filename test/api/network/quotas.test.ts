@@ -181,7 +181,9 @@ describe('network quotas', () => {
     const admin = await neutron(tc, 'GET', `/quotas/${user.projectId}/details`, { token: tc.adminToken });
     assert.equal(admin.body.quota.network.used, 2);
     // Tempest's client asks with Neutron's format suffix.
-    const suffixed = await neutron(tc, 'GET', `/quotas/${user.projectId}/details.json`, { token: tc.adminToken });
+    const suffixed = await neutron(tc, 'GET', `/quotas/${user.projectId}/details.json`, {
+      token: tc.adminToken,
+    });
     assert.deepEqual(suffixed.body, admin.body);
 
     // check_limit refuses a limit below what is used; without it the limit is set.
