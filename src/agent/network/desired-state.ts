@@ -10,7 +10,13 @@ export interface DpSubnet {
   enableDhcp: boolean;
   dnsNameservers: string[];
   hostRoutes: { destination: string; nexthop: string }[];
+  /** IPv6 only: who sends router advertisements ('slaac', 'dhcpv6-stateful', 'dhcpv6-stateless'), absent = none. */
+  ipv6RaMode?: Ipv6Mode;
+  /** IPv6 only: how ports get addresses ('slaac', 'dhcpv6-stateful', 'dhcpv6-stateless'), absent = unset. */
+  ipv6AddressMode?: Ipv6Mode;
 }
+
+export type Ipv6Mode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
 
 export interface DpNetwork {
   id: string;
@@ -86,6 +92,8 @@ export interface DpSecurityGroupRule {
 
 export interface DpSecurityGroup {
   id: string;
+  /** false: Neutron's stateless security group (no connection tracking; replies need their own rules). */
+  stateful: boolean;
   rules: DpSecurityGroupRule[];
   /** Every address of every port in the group (fixed IPs and allowed address pairs), any host. */
   memberIps: string[];

@@ -10,6 +10,7 @@ import type {
   DpRouterPort,
   DpSecurityGroup,
   HostNetworkState,
+  Ipv6Mode,
 } from '../../agent/network/desired-state.ts';
 import type { NetworkContext } from './context.ts';
 import { AGENT_KINDS, agentAlive } from './domain/agents.ts';
@@ -61,6 +62,8 @@ export class ServiceControlPlane implements NetworkControlPlane {
           enableDhcp: s.enable_dhcp === 1,
           dnsNameservers: JSON.parse(s.dns_nameservers) as string[],
           hostRoutes: JSON.parse(s.host_routes) as { destination: string; nexthop: string }[],
+          ...(s.ipv6_ra_mode ? { ipv6RaMode: s.ipv6_ra_mode as Ipv6Mode } : {}),
+          ...(s.ipv6_address_mode ? { ipv6AddressMode: s.ipv6_address_mode as Ipv6Mode } : {}),
         })),
     }));
     const dpPorts: DpPort[] = ports.map((p) => toDpPort(p, host));
@@ -196,6 +199,12 @@ export class ServiceControlPlane implements NetworkControlPlane {
       .execute();
     // Remote groups need their members' addresses too.
     const all = new Set([...wanted, ...rules.map((r) => r.remote_group_id).filter((g): g is string => !!g)]);
+    const groups = await db
+      .selectFrom('network_security_groups')
+      .select(['id', 'stateful'])
+      .where('id', 'in', [...all])
+      .execute();
+    const stateless = new Set(groups.filter((g) => g.stateful === 0).map((g) => g.id));
     const members = await db
       .selectFrom('network_port_security_groups')
       .innerJoin(
@@ -230,6 +239,7 @@ export class ServiceControlPlane implements NetworkControlPlane {
       for (const pair of JSON.parse(p.pairs) as { ip_address: string }[]) add(p.sg, pair.ip_address);
     return [...all].map((id) => ({
       id,
+      stateful: !stateless.has(id),
       rules: rules
         .filter((r) => r.security_group_id === id)
         .map((r) => ({

@@ -97,6 +97,7 @@ export function defaultGroup(memberIps: string[] = []): DpSecurityGroup {
   const id = randomUUID();
   return {
     id,
+    stateful: true,
     memberIps,
     rules: [
       rule({ direction: 'egress', ethertype: 'IPv4' }),

@@ -59,6 +59,7 @@ describe('security group rules', () => {
   it('builds per-port chains keyed on addresses, default deny, with DHCP/ND allowances and remote-group sets', () => {
     const net = network([subnet('10.0.0.0/24', '10.0.0.1')]);
     const g = {
+      stateful: true,
       id: 'g1',
       memberIps: ['10.0.0.5', '10.0.0.6', '2001:db8::6'],
       rules: [rule({ remoteGroupId: 'g1' }), rule({ direction: 'egress' })],
