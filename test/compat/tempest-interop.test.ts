@@ -27,7 +27,7 @@ const waiting = (id: string) => WAITING.some(([part]) => id.includes(part));
 
 describe('Tempest interop', { skip }, () => {
   it(`passes every interop-required test of ${AREAS.map(([a]) => a).join(', ')} but those waiting on unserved services`, {
-    timeout: 1_200_000,
+    timeout: 1_500_000,
   }, async () => {
     const lines: string[] = [];
     const result = await runConformance({
