@@ -71,7 +71,17 @@ describe('network data plane: the desired state the service computes per host', 
   });
   after(() => tc?.close());
 
-  it('marks VM ports bound where their host is; the DHCP port everywhere; every bound port for host *', async () => {
+  /** The one host with live agents: the test cloud's own, which therefore serves DHCP and runs the router. */
+  const networkNode = async () =>
+    (
+      await tc.cloud.network.context.db
+        .selectFrom('network_agents')
+        .select('host')
+        .where('agent_type', '=', 'DHCP agent')
+        .executeTakeFirstOrThrow()
+    ).host;
+
+  it('marks VM ports bound where their host is; the DHCP port where DHCP is served; every bound port for host *', async () => {
     const bound = async (host: string) =>
       new Map((await cp.desiredState(host)).ports.map((p) => [p.id, p.boundHere] as const));
     const h1 = await bound('host-1');
@@ -83,9 +93,12 @@ describe('network data plane: the desired state the service computes per host', 
     const any = await bound('*');
     assert.equal(any.get(vmPortId), true);
     assert.equal(any.get(otherPortId), true);
-    const dhcp = (await cp.desiredState('host-1')).ports.filter((p) => p.deviceOwner === 'network:dhcp');
-    assert.equal(dhcp.length, 1);
-    assert.equal(dhcp[0]!.boundHere, true);
+    const dhcpOn = async (host: string) =>
+      (await cp.desiredState(host)).ports
+        .filter((p) => p.deviceOwner === 'network:dhcp')
+        .map((p) => p.boundHere);
+    assert.deepEqual(await dhcpOn('host-1'), [false], 'host-1 wires the network for its VM, not its DHCP');
+    assert.deepEqual(await dhcpOn(await networkNode()), [true]);
   });
 
   it('gives VXLAN networks the other hosts’ tunnel addresses as peers (none on one host)', async () => {
@@ -110,7 +123,8 @@ describe('network data plane: the desired state the service computes per host', 
   });
 
   it('routes a router by its external IPv4 gateway, with its interface and gateway ports', async () => {
-    const state = await cp.desiredState('host-1');
+    assert.deepEqual((await cp.desiredState('host-1')).routers, [], 'the router runs on the network node');
+    const state = await cp.desiredState(await networkNode());
     const r = state.routers.find((x) => x.id === routerId);
     assert.ok(r);
     assert.ok(r.gateway);

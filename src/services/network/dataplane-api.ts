@@ -2,6 +2,7 @@
 // from the tables, port status reports (which send Nova its vif events), change notification from the feed, and
 // the metadata proxy's instance lookup.
 
+import type { Selectable } from 'kysely';
 import type { NetworkControlPlane } from '../../agent/network/control-plane.ts';
 import type {
   DpNetwork,
@@ -14,12 +15,14 @@ import type {
 } from '../../agent/network/desired-state.ts';
 import type { NetworkContext } from './context.ts';
 import { AGENT_KINDS, agentAlive } from './domain/agents.ts';
+import { loadHosting } from './domain/hosting.ts';
 import { type PortWithAddresses, portsOfNetworks, setPortStatus } from './domain/port-status.ts';
+import type { RoutersTable } from './store/tables-l3.ts';
 
 /**
- * Which networks a host wires: today every agent is also the network node (DHCP, routers), so it serves every
- * network that has a port; VM ports are bound where their guest runs. Host '*' (the fake data plane of a process
- * presenting many fake hosts) stands for every host.
+ * Which networks a host wires: those of the VM ports bound to it, those whose DHCP it serves and those its routers
+ * have ports on (domain/hosting.ts picks the DHCP and L3 host among the live agents). Host '*' (the fake data plane
+ * of a process presenting many fake hosts) stands for every host.
  */
 export class ServiceControlPlane implements NetworkControlPlane {
   readonly #cx: NetworkContext;
@@ -35,8 +38,48 @@ export class ServiceControlPlane implements NetworkControlPlane {
     if (this.#pendingOnly) return this.#pendingState();
     const cx = this.#cx;
     const db = cx.db;
-    const withPorts = await db.selectFrom('network_ports').select('network_id').distinct().execute();
-    const netIds = withPorts.map((r) => r.network_id);
+    const all = host === '*';
+    const hosting = await loadHosting(cx, host);
+    const dhcpHere = (networkId: string) => all || hosting.dhcpHost(networkId) === host;
+    // The networks this host wires: those of its VM ports, those it serves DHCP for, those of its routers' ports.
+    const [routerRows, vmNets, dhcpNets] = await Promise.all([
+      db.selectFrom('network_routers').selectAll().execute(),
+      db
+        .selectFrom('network_ports')
+        .select('network_id')
+        .distinct()
+        .where('device_owner', 'like', 'compute:%')
+        .where('host_id', all ? '!=' : '=', all ? '' : host)
+        .execute(),
+      db
+        .selectFrom('network_ports')
+        .select('network_id')
+        .distinct()
+        .where('device_owner', '=', 'network:dhcp')
+        .execute(),
+    ]);
+    const routersHere = routerRows.filter((r) => all || hosting.l3Host(r.id) === host);
+    const routerNets =
+      routersHere.length === 0
+        ? []
+        : await db
+            .selectFrom('network_router_ports')
+            .innerJoin('network_ports', 'network_ports.id', 'network_router_ports.port_id')
+            .select('network_ports.network_id as network_id')
+            .distinct()
+            .where(
+              'network_router_ports.router_id',
+              'in',
+              routersHere.map((r) => r.id),
+            )
+            .execute();
+    const netIds = [
+      ...new Set([
+        ...vmNets.map((r) => r.network_id),
+        ...dhcpNets.map((r) => r.network_id).filter(dhcpHere),
+        ...routerNets.map((r) => r.network_id),
+      ]),
+    ];
     if (netIds.length === 0) return { networks: [], ports: [], routers: [], securityGroups: [] };
     const [nets, subnets, ports, peers] = await Promise.all([
       db.selectFrom('network_networks').selectAll().where('id', 'in', netIds).execute(),
@@ -66,15 +109,15 @@ export class ServiceControlPlane implements NetworkControlPlane {
           ...(s.ipv6_address_mode ? { ipv6AddressMode: s.ipv6_address_mode as Ipv6Mode } : {}),
         })),
     }));
-    const dpPorts: DpPort[] = ports.map((p) => toDpPort(p, host));
-    const routers = await this.#routers(ports, subnets);
+    const dpPorts: DpPort[] = ports.map((p) => toDpPort(p, host, dhcpHere(p.port.network_id)));
+    const routers = await this.#routers(routersHere, ports, subnets);
     const securityGroups = await this.#securityGroups(dpPorts);
     return { networks, ports: dpPorts, routers, securityGroups };
   }
 
   /**
-   * The VXLAN underlay addresses of the other hosts (their live Linux bridge agents' tunneling_ip): every host wires
-   * every network that has a port, so each floods to all the others. Empty on a single host, and for host '*'.
+   * The VXLAN underlay addresses of the other hosts (their live Linux bridge agents' tunneling_ip): without L2
+   * population, a host floods to all the others. Empty on a single host, and for host '*'.
    */
   async #vxlanPeers(host: string): Promise<string[]> {
     if (host === '*') return [];
@@ -100,11 +143,11 @@ export class ServiceControlPlane implements NetworkControlPlane {
   }
 
   async #routers(
+    routers: Selectable<RoutersTable>[],
     ports: PortWithAddresses[],
     subnets: { id: string; cidr: string; gateway_ip: string | null }[],
   ): Promise<DpRouter[]> {
     const db = this.#cx.db;
-    const routers = await db.selectFrom('network_routers').selectAll().execute();
     if (routers.length === 0) return [];
     const [links, routes, fips, pfs] = await Promise.all([
       db.selectFrom('network_router_ports').selectAll().execute(),
@@ -317,7 +360,8 @@ export class ServiceControlPlane implements NetworkControlPlane {
   }
 }
 
-function toDpPort(p: PortWithAddresses, host: string): DpPort {
+/** `dhcpHere`: this host serves the port's network's DHCP (its DHCP port is then bound here). */
+function toDpPort(p: PortWithAddresses, host: string, dhcpHere: boolean): DpPort {
   const port = p.port;
   const isVm = port.device_owner.startsWith('compute:');
   return {
@@ -336,6 +380,6 @@ function toDpPort(p: PortWithAddresses, host: string): DpPort {
     })),
     boundHere:
       (isVm && (host === '*' ? port.host_id !== '' : port.host_id === host)) ||
-      port.device_owner === 'network:dhcp',
+      (port.device_owner === 'network:dhcp' && dhcpHere),
   };
 }
