@@ -67,6 +67,11 @@ export class ServerReconciler {
     retry: { attempts: number; baseMs: number; maxMs: number };
   };
   readonly #jobs: JobQueue;
+
+  /** The host's hypervisor driver (tests inspect fake guests through it). */
+  get driver(): HypervisorDriver {
+    return this.#driver;
+  }
   /** Servers whose operation ended since the current pass listed: that listing is stale for them. */
   readonly #touched = new Set<string>();
   /** Outcomes completeTask could not deliver, resent while the listing still shows the same task. */

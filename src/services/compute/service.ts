@@ -187,7 +187,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     },
     consoles,
     metadata,
-    notifier: computeNotifier(cx),
+    notifier: computeNotifier(cx, deps.hostQueries ?? localQueries!),
     async start() {
       scheduler.start();
       if (deps.noAgent) return;

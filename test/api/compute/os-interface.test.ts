@@ -2,6 +2,7 @@
 // (compute's port deleted, the user's unbound), and Nova's errors.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { FakeDriver } from '../../../src/agent/compute/drivers/fake/fake-driver.ts';
 import type { TestCloud, TestUser } from '../../support/cloud.ts';
 import { expectFault, nova } from './compute-support.ts';
 import {
@@ -110,5 +111,31 @@ describe('os-interface', () => {
       'Multiple possible networks found, use a Network ID to be more specific.',
     );
     expectFault(await call('GET', `/servers/${id}/os-interface/6b9a1f70-1e38-4a49-8d0f-1e7cb6a8e9a1`), 404);
+  });
+  test('a port deleted in Neutron leaves the running guest (network-vif-deleted) and its addresses', async () => {
+    const s = await bootServer(tc, user, imageId, { networks: [{ uuid: net.id }] });
+    const id = String(s['id']);
+    const att = await call('POST', `/servers/${id}/os-interface`, {
+      interfaceAttachment: { net_id: net2.id },
+    });
+    assert.equal(att.status, 200, att.text);
+    const host = (await nova(tc, 'GET', `/servers/${id}`, { token: tc.adminToken, mv: '2.93' })).body.server[
+      'OS-EXT-SRV-ATTR:host'
+    ];
+    const driver = tc.cloud.compute.agent!.reconciler(host)!.driver as FakeDriver;
+    const nics = async () => driver.devices(id).nics.length;
+    assert.equal(await nics(), 2);
+    const del = await tc.request('DELETE', `/network/v2.0/ports/${att.body.interfaceAttachment.port_id}`, {
+      token: tc.adminToken,
+    });
+    assert.equal(del.status, 204, del.text);
+    const networks = async () =>
+      Object.keys(
+        (await nova(tc, 'GET', `/servers/${id}`, { token: user.token, mv: '2.93' })).body.server.addresses,
+      );
+    for (let i = 0; i < 100 && ((await nics()) !== 1 || (await networks()).length !== 1); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await nics(), 1, 'the guest lost the deleted port’s NIC');
+    assert.deepEqual(await networks(), ['first']);
   });
 });

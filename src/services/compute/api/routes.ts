@@ -36,7 +36,7 @@ export function computeRoutes(cx: ComputeContext, deps: ComputeRouteDeps): Route
     ...serverMetadataRoutes(cx),
     ...serverTagRoutes(cx),
     ...instanceActionRoutes(cx),
-    ...serverMiscRoutes(cx),
+    ...serverMiscRoutes(cx, deps.consoles.hostQueries),
     ...resourceRoutes(cx),
     ...imageProxyRoutes(cx),
     ...imageMetadataRoutes(cx),

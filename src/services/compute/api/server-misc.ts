@@ -6,7 +6,7 @@ import type { ComputeContext } from '../context.ts';
 import { PowerState } from '../domain/server-states.ts';
 import { ComputeErrors } from '../errors.ts';
 import type { NetworkEventName } from '../network/events.ts';
-import { handleNetworkEvent, NETWORK_EVENTS } from '../network/notifier.ts';
+import { handleNetworkEvent, NETWORK_EVENTS, type NicDetacher } from '../network/notifier.ts';
 import type { Server } from '../store/servers.ts';
 import { parseJson } from './common.ts';
 import { validateBody } from './resource-common.ts';
@@ -111,7 +111,11 @@ async function applyPowerUpdate(cx: ComputeContext, s: Server, tag: string): Pro
   });
 }
 
-async function externalEvents(cx: ComputeContext, ctx: RouteContext): Promise<RouteResult> {
+async function externalEvents(
+  cx: ComputeContext,
+  ctx: RouteContext,
+  hosts: NicDetacher,
+): Promise<RouteResult> {
   validateBody(ctx, serverExternalEventsCreate);
   ctx.authorize('os_compute_api:os-server-external-events:create', {});
   const events = (ctx.body as { events: ExternalEvent[] }).events;
@@ -143,12 +147,16 @@ async function externalEvents(cx: ComputeContext, ctx: RouteContext): Promise<Ro
       Object.assign(ev, { status: e.status ?? 'completed', code: 200 });
       if (e.name === 'power-update' && e.tag) await applyPowerUpdate(cx, s, e.tag);
       if (NETWORK_EVENTS.has(e.name) && e.tag)
-        await handleNetworkEvent(cx, {
-          name: e.name as NetworkEventName,
-          serverId: s.id,
-          portId: e.tag,
-          status: e.status === 'failed' ? 'failed' : 'completed',
-        }).catch((err: unknown) =>
+        await handleNetworkEvent(
+          cx,
+          {
+            name: e.name as NetworkEventName,
+            serverId: s.id,
+            portId: e.tag,
+            status: e.status === 'failed' ? 'failed' : 'completed',
+          },
+          hosts,
+        ).catch((err: unknown) =>
           cx.log.warn({ err, server: s.id, event: e.name }, 'network event not applied'),
         );
     }
@@ -156,7 +164,7 @@ async function externalEvents(cx: ComputeContext, ctx: RouteContext): Promise<Ro
   return { status, body: { events: out } };
 }
 
-export function serverMiscRoutes(cx: ComputeContext): Route[] {
+export function serverMiscRoutes(cx: ComputeContext, hosts: NicDetacher): Route[] {
   const load = (ctx: RouteContext, rule: string) => visibleServer(cx, ctx, ctx.params['server_id']!, rule);
   return [
     {
@@ -226,7 +234,7 @@ export function serverMiscRoutes(cx: ComputeContext): Route[] {
     {
       method: 'POST',
       path: '/compute/v2.1/os-server-external-events',
-      handler: (ctx) => externalEvents(cx, ctx),
+      handler: (ctx) => externalEvents(cx, ctx, hosts),
     },
   ];
 }
