@@ -40,8 +40,11 @@ export type TaskOutcome =
 export interface ComputeControlPlane {
   /** Records (or refreshes) this host and its inventory; idempotent; doubles as the heartbeat. */
   registerHost(reg: HostRegistration): Promise<void>;
-  /** Every non-deleted server whose host is this host. */
-  listAssigned(host: string): Promise<AssignedServer[]>;
+  /**
+   * Every non-deleted server whose host is this host; with `tasksOnly`, just those with a task under way (what a
+   * task pass needs, so its cost follows the work in flight, not the host's size).
+   */
+  listAssigned(host: string, opts?: { tasksOnly?: boolean }): Promise<AssignedServer[]>;
   /**
    * Reports the end of the task the agent saw as (taskSeq, taskState); the control plane decides the resulting
    * vm_state. Returns false when the task is no longer current (a newer task, or deleted): the agent ignores it.

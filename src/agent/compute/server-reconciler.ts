@@ -213,7 +213,7 @@ export class ServerReconciler {
     this.#stats.passes++;
     try {
       this.#touched.clear();
-      const servers = await this.#cp.listAssigned(this.host);
+      const servers = await this.#cp.listAssigned(this.host, { tasksOnly: kind === 'tasks' });
       if (this.#stopping) return;
       const byId = new Map(servers.map((s) => [s.id, s]));
       for (const [id, u] of this.#unreported) {

@@ -112,13 +112,14 @@ export class InProcessControlPlane implements ComputeControlPlane {
     }
   }
 
-  async listAssigned(host: string): Promise<AssignedServer[]> {
-    const rows = await this.#cx.db
+  async listAssigned(host: string, opts: { tasksOnly?: boolean } = {}): Promise<AssignedServer[]> {
+    let q = this.#cx.db
       .selectFrom('compute_servers')
       .selectAll()
       .where('host', '=', host)
-      .where('deleted', '=', 0)
-      .execute();
+      .where('deleted', '=', 0);
+    if (opts.tasksOnly) q = q.where('task_state', 'is not', null);
+    const rows = await q.execute();
     const meta = rows.length
       ? await this.#cx.db
           .selectFrom('compute_server_metadata')

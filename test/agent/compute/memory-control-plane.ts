@@ -125,11 +125,12 @@ export class MemoryControlPlane implements ComputeControlPlane {
     this.registrations.push(structuredClone(reg));
   }
 
-  async listAssigned(host: string): Promise<AssignedServer[]> {
+  async listAssigned(host: string, opts: { tasksOnly?: boolean } = {}): Promise<AssignedServer[]> {
     this.listCalls++;
     const out: AssignedServer[] = [];
     for (const s of this.servers.values()) {
       if (s.host !== host || s.deleted) continue;
+      if (opts.tasksOnly && s.taskState === null) continue;
       const { host: _h, deleted: _d, fault: _f, consoleReady: _c, ...assigned } = s;
       out.push(structuredClone(assigned));
     }

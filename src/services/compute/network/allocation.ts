@@ -71,6 +71,8 @@ export async function allocateForServer(cx: ComputeContext, serverId: string): P
   if (!s) throw new DriverError(`Instance ${serverId} could not be found.`, { code: 404 });
   const requested = requestedNetworksOf(s);
   if (!cx.network || requested === undefined) return [];
+  // networks "none" and no interface attached since: nothing to ask Neutron.
+  if (requested.length === 0 && parseVifs(s.network_info).length === 0) return [];
   const neutron = session(cx);
   const owner = await deviceOwnerOf(cx, s);
   const host = s.host ?? '';
