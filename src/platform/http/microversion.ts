@@ -24,8 +24,15 @@ export class Microversion {
   compare(o: Microversion): number {
     return this.major - o.major || this.minor - o.minor;
   }
+  /** Versions named in code ('2.47'), parsed once: views ask per item of a list. */
+  static readonly #known = new Map<string, Microversion>();
   atLeast(v: string): boolean {
-    return this.compare(Microversion.parse(v)!) >= 0;
+    let o = Microversion.#known.get(v);
+    if (!o) {
+      o = Microversion.parse(v)!;
+      Microversion.#known.set(v, o);
+    }
+    return this.major - o.major > 0 || (this.major === o.major && this.minor >= o.minor);
   }
   toString(): string {
     return `${this.major}.${this.minor}`;

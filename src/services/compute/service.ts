@@ -41,11 +41,12 @@ import { Scheduler } from './reconcilers/scheduler.ts';
 import { computeMigrations } from './store/migrations/0001-initial.ts';
 import { consoleTokens } from './store/migrations/0002-console-tokens.ts';
 import { networkInfoCache } from './store/migrations/0003-network-info.ts';
+import { listOrderIndex } from './store/migrations/0004-list-order-index.ts';
 import { HostInfoCache } from './store/servers.ts';
 
 export const computeMigrationSet: ServiceMigrations = {
   service: 'compute',
-  migrations: [...computeMigrations, consoleTokens, networkInfoCache],
+  migrations: [...computeMigrations, consoleTokens, networkInfoCache, listOrderIndex],
 };
 
 export interface ComputeServiceDeps {
