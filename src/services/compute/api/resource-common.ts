@@ -81,6 +81,7 @@ export function isUuidLike(s: string): boolean {
 export function naive(iso: string | null | undefined): string | null {
   if (!iso) return null;
   // Stored timestamps are already toISOString()'s form (24 characters, milliseconds, Z): no Date round trip.
-  if (iso.length === 24 && iso.charCodeAt(23) === 90 && iso.charCodeAt(19) === 46) return `${iso.slice(0, 23)}000`;
+  if (iso.length === 24 && iso.charCodeAt(23) === 90 && iso.charCodeAt(19) === 46)
+    return `${iso.slice(0, 23)}000`;
   return new Date(iso).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
 }
