@@ -49,6 +49,6 @@ export interface NetworkAgent extends VifPlugger {
   stop(): Promise<void>;
   /** Stops and removes everything the agent made on the host (tests, decommissioning). */
   teardown(): Promise<void>;
-  /** One serialised pass (concurrent callers share the next pass). */
+  /** One serialised full pass (concurrent callers share the next pass); changes the agent follows go incrementally. */
   reconcile(): Promise<ReconcileReport>;
 }

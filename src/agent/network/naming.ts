@@ -7,6 +7,8 @@ export const VXLAN_DEV = 'vxlan0';
 export const SG_TABLE = 'monostack';
 export const PORTSEC_TABLE = 'monostack-portsec';
 export const NAT_TABLE = 'monostack-nat';
+/** The router namespace's filter while it sends router advertisements. */
+export const RA_TABLE = 'monostack-ra';
 
 export type NamespaceKind = 'network' | 'dhcp' | 'router';
 

@@ -1,5 +1,5 @@
 // The Linux network agent: reconciles the host's desired network state into namespaces, bridges, nftables and daemons.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
@@ -10,23 +10,17 @@ import type {
   VifPlug,
 } from './control-plane.ts';
 import type { HostNetworkState } from './desired-state.ts';
-import { deleteLink, linkMap, listLinks } from './linux/links.ts';
+import { fullPass } from './full-pass.ts';
+import { deleteLink, listLinks } from './linux/links.ts';
 import { deleteNamespace, listNamespaces } from './linux/netns.ts';
 import { MetadataProxy } from './metadata-proxy.ts';
 import { namespaceName, parseNamespace, tapName } from './naming.ts';
+import { type NetworkDelta, type PassPlan, planPass } from './pass-plan.ts';
 import { PlugRegistry } from './plug-registry.ts';
 import { SerialPass } from './serial-pass.ts';
-import {
-  dhcpPortOf,
-  isLocalVmPort,
-  type NetLog,
-  silentLog,
-  type VxlanConfig,
-  type WireContext,
-} from './wire-context.ts';
-import { servesDhcp, unwireDhcp, wireDhcp } from './wire-dhcp.ts';
-import { wireNetwork } from './wire-network.ts';
-import { wireRouter } from './wire-router.ts';
+import { isLocalVmPort, type NetLog, silentLog, type VxlanConfig, type WireContext } from './wire-context.ts';
+import { unwireDhcp } from './wire-dhcp.ts';
+import { inRootNamespace, wirePortsDelta } from './wire-ports.ts';
 
 export interface LinuxNetworkAgentOptions {
   /** The host name the control plane knows this host by. */
@@ -66,6 +60,15 @@ export class LinuxNetworkAgent implements NetworkAgent {
   readonly #reported = new Map<string, PortStatus>();
   #wired = new Set<string>();
   #state: HostNetworkState | undefined;
+  /** The state the last complete pass converged to (incremental passes diff against it); undefined = full next. */
+  #applied: HostNetworkState | undefined;
+  /** Networks (namespace, and DHCP where served) the last full pass wired without error. */
+  #wiredNetworks = new Set<string>();
+  #servedDhcp = new Set<string>();
+  /** Ports plugged again since the last pass (wired even when their desired state did not change). */
+  readonly #replugged = new Set<string>();
+  #fullRequested = false;
+  readonly #passCounts = { full: 0, incremental: 0 };
   readonly #passes = new SerialPass<ReconcileReport>(() => this.#pass());
   #timer: NodeJS.Timeout | undefined;
   #unwatch: (() => void) | undefined;
@@ -93,7 +96,10 @@ export class LinuxNetworkAgent implements NetworkAgent {
     await this.#load();
     await this.#proxy?.start();
     this.#unwatch = this.#o.controlPlane.watch(() => this.#kick());
-    this.#timer = setInterval(() => this.#kick(), this.#o.resyncMs ?? 10_000);
+    this.#timer = setInterval(() => {
+      this.#fullRequested = true;
+      this.#kick();
+    }, this.#o.resyncMs ?? 10_000);
     this.#timer.unref();
     const report = await this.reconcile().catch((err: unknown) => {
       this.#log.warn({ err }, 'network reconcile failed; retrying on the next pass');
@@ -126,25 +132,30 @@ export class LinuxNetworkAgent implements NetworkAgent {
       for (const l of await listLinks(peerNs).catch(() => []))
         if (l.ifname.startsWith(this.prefix)) await deleteLink(peerNs, l.ifname);
     await rm(join(this.#o.stateDir, 'dhcp'), { recursive: true, force: true });
+    await rm(join(this.#o.stateDir, 'ra'), { recursive: true, force: true });
     await rm(join(this.#o.stateDir, 'plugs.json'), { force: true });
     await this.#plugs.load();
     this.#nftApplied.clear();
     this.#initialized.clear();
     this.#reported.clear();
+    this.#applied = undefined;
   }
 
-  /** One serialised pass; callers arriving while one is queued share it. */
+  /** One serialised full pass (everything converged, dead daemons restarted); callers share a queued pass. */
   reconcile(): Promise<ReconcileReport> {
+    this.#fullRequested = true;
     return this.#passes.run();
   }
 
   async plug(vif: VifPlug): Promise<void> {
     await this.#load();
     await this.#plugs.set(vif);
+    this.#replugged.add(vif.portId);
+    this.#wired.delete(vif.portId);
     let report: ReconcileReport | undefined;
     const until = Date.now() + (this.#o.plugWaitMs ?? 5_000);
     for (;;) {
-      report = await this.reconcile();
+      report = await this.#passes.run();
       if (this.#wired.has(vif.portId)) return;
       if (Date.now() >= until) break;
       await sleep(200);
@@ -168,7 +179,12 @@ export class LinuxNetworkAgent implements NetworkAgent {
       ).catch((err: unknown) => this.#log.debug({ err, port_id: portId }, 'unplug: no device'));
     await this.#plugs.delete(portId);
     this.#wired.delete(portId);
-    await this.reconcile();
+    await this.#passes.run();
+  }
+
+  /** How many passes of each kind ran (observability, tests). */
+  passCounts(): Readonly<{ full: number; incremental: number }> {
+    return { ...this.#passCounts };
   }
 
   /** The ports wired at the end of the last pass (VM, DHCP and router ports). */
@@ -184,7 +200,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
   }
 
   #kick(): void {
-    this.reconcile().then(
+    this.#passes.run().then(
       (r) => {
         if (r.errors.length) this.#log.warn({ errors: r.errors }, 'network reconcile incomplete');
       },
@@ -203,15 +219,44 @@ export class LinuxNetworkAgent implements NetworkAgent {
     await this.#load();
     const state = await this.#o.controlPlane.desiredState(this.host);
     this.#state = state;
-    const errors: ReconcileReport['errors'] = [];
-    const attempt = async (resource: string, fn: () => Promise<void>) => {
+    const forced = this.#fullRequested;
+    this.#fullRequested = false;
+    const plan: PassPlan = forced
+      ? { kind: 'full', reason: 'resync' }
+      : planPass(this.#applied, state, this.#pendingPorts(state), this.#wiredNetworks);
+    if (plan.kind === 'incremental') {
       try {
-        await fn();
+        const report = await this.#incremental(state, plan.networks);
+        this.#passCounts.incremental++;
+        return report;
       } catch (err) {
-        errors.push({ resource, message: err instanceof Error ? err.message : String(err) });
+        this.#log.info({ err }, 'incremental network pass failed; converging everything');
       }
-    };
-    const ctx: WireContext = {
+    }
+    this.#passCounts.full++;
+    return this.#full(state);
+  }
+
+  /** Local VM ports to wire although unchanged: plugged again, or down with their device now in our namespace. */
+  #pendingPorts(state: HostNetworkState): Set<string> {
+    const out = new Set(this.#replugged);
+    for (const p of state.ports)
+      if (
+        isLocalVmPort(p) &&
+        p.adminStateUp &&
+        !this.#wired.has(p.id) &&
+        inRootNamespace(this.#deviceOf(p.id))
+      )
+        out.add(p.id);
+    return out;
+  }
+
+  #deviceOf(portId: string): string {
+    return this.#plugs.get(portId)?.device ?? tapName(portId);
+  }
+
+  #context(state: HostNetworkState, namespaces: Set<string>): WireContext {
+    return {
       prefix: this.prefix,
       stateDir: this.#o.stateDir,
       physicalNetworks: this.#o.physicalNetworks ?? {},
@@ -220,79 +265,46 @@ export class LinuxNetworkAgent implements NetworkAgent {
       dhcpLeaseSeconds: this.#o.dhcpLeaseSeconds ?? 86_400,
       log: this.#log,
       state,
-      namespaces: new Set(await listNamespaces()),
+      namespaces,
       initialized: this.#initialized,
       nftApplied: this.#nftApplied,
       ruleKeys: this.#ruleKeys,
       groupMembers: this.#groupMembers,
-      deviceOf: (id) => this.#plugs.get(id)?.device ?? tapName(id),
+      deviceOf: (id) => this.#deviceOf(id),
     };
-    const existing = new Set(ctx.namespaces);
-    const wired = new Set<string>();
-    const rootLinks = await linkMap(undefined);
-    const wanted = new Set<string>();
-    for (const network of state.networks) {
-      wanted.add(namespaceName(this.prefix, 'network', network.id));
-      await attempt(`network ${network.id}`, async () => {
-        for (const id of await wireNetwork(ctx, network, rootLinks)) wired.add(id);
-      });
-    }
-    for (const network of state.networks) {
-      const dhcp = dhcpPortOf(state, network.id);
-      if (!servesDhcp(network, dhcp)) continue;
-      wanted.add(namespaceName(this.prefix, 'dhcp', network.id));
-      await attempt(`dhcp ${network.id}`, async () => {
-        await wireDhcp(
-          ctx,
-          network,
-          dhcp,
-          state.ports.filter((p) => p.networkId === network.id),
-        );
-        wired.add(dhcp.id);
-      });
-    }
-    for (const router of state.routers) {
-      if (!router.adminStateUp) continue;
-      wanted.add(namespaceName(this.prefix, 'router', router.id));
-      await attempt(`router ${router.id}`, async () => {
-        for (const id of await wireRouter(ctx, router)) wired.add(id);
-      });
-    }
-    await this.#collect(existing, wanted, attempt);
-    this.#wired = wired;
-    await this.#report(state, wired);
-    return { errors };
   }
 
-  /** Removes the agent's namespaces (and DHCP files) that are no longer wanted: routers, then DHCP, then networks. */
-  async #collect(
-    existing: Set<string>,
-    wanted: Set<string>,
-    attempt: (resource: string, fn: () => Promise<void>) => Promise<void>,
-  ): Promise<void> {
-    const stale = [...existing]
-      .flatMap((n) => {
-        const p = parseNamespace(this.prefix, n);
-        return p && !wanted.has(n) ? [{ name: n, ...p }] : [];
-      })
-      .sort(
-        (a, b) =>
-          ['router', 'dhcp', 'network'].indexOf(a.kind) - ['router', 'dhcp', 'network'].indexOf(b.kind),
-      );
-    for (const ns of stale)
-      await attempt(`namespace ${ns.name}`, async () => {
-        if (ns.kind === 'dhcp') await unwireDhcp({ prefix: this.prefix, stateDir: this.#o.stateDir }, ns.id);
-        else await deleteNamespace(ns.name);
-        for (const k of this.#nftApplied.keys()) if (k.startsWith(`${ns.name}/`)) this.#nftApplied.delete(k);
-        this.#initialized.delete(ns.name);
-        this.#log.info({ namespace: ns.name }, 'namespace removed');
-      });
-    const dirs = await readdir(join(this.#o.stateDir, 'dhcp')).catch(() => [] as string[]);
-    for (const id of dirs)
-      if (!wanted.has(namespaceName(this.prefix, 'dhcp', id)))
-        await attempt(`dhcp files ${id}`, () =>
-          unwireDhcp({ prefix: this.prefix, stateDir: this.#o.stateDir }, id),
-        );
+  /** Only what changed on wired networks: no listing of namespaces, links or daemons. Throws to fall back. */
+  async #incremental(state: HostNetworkState, deltas: Map<string, NetworkDelta>): Promise<ReconcileReport> {
+    this.#applied = undefined;
+    const ctx = this.#context(state, new Set());
+    const wired = new Set(this.#wired);
+    for (const [networkId, delta] of deltas) {
+      const network = state.networks.find((n) => n.id === networkId);
+      if (!network) throw new Error(`network ${networkId} is not in the desired state`);
+      const r = await wirePortsDelta(ctx, network, delta, this.#servedDhcp.has(networkId));
+      for (const id of r.wired) wired.add(id);
+      for (const id of r.unwired) wired.delete(id);
+      for (const p of delta.wire) this.#replugged.delete(p.id);
+    }
+    this.#applied = state;
+    this.#wired = wired;
+    await this.#report(state, wired);
+    return { errors: [] };
+  }
+
+  /** Converges every namespace, device, table and daemon, and removes what is no longer wanted. */
+  async #full(state: HostNetworkState): Promise<ReconcileReport> {
+    this.#applied = undefined;
+    this.#replugged.clear();
+    const r = await fullPass(this.#context(state, new Set(await listNamespaces())));
+    this.#wired = r.wired;
+    this.#wiredNetworks = r.wiredNetworks;
+    this.#servedDhcp = r.servedDhcp;
+    // After any failure the next pass is a full one again (it retries what failed).
+    this.#applied = r.errors.length ? undefined : state;
+    await this.#report(state, r.wired);
+    return { errors: r.errors };
   }
 
   /** Sends the ports whose status changed (VM ports bound here, DHCP ports served here, routers' ports). */

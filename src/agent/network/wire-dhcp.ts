@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DpNetwork, DpPort } from './desired-state.ts';
 import { withPrefix } from './ip-math.ts';
 import { syncAddresses } from './linux/addresses.ts';
-import { runningDaemon, signal, stopDaemon } from './linux/daemons.ts';
+import { processArgv, readPidFile, runningDaemon, signal, stopDaemon } from './linux/daemons.ts';
 import { runIn } from './linux/exec.ts';
 import { ensureVeth, linkMap, setLink } from './linux/links.ts';
 import { deleteNamespace, ensureNamespace } from './linux/netns.ts';
@@ -108,6 +108,20 @@ export async function wireDhcp(
   } else {
     await stopDaemon(f.haproxyPid, 'haproxy');
   }
+}
+
+/**
+ * Rewrites the hosts file from the state's ports and makes dnsmasq re-read it (SIGHUP) when it changed. Throws when
+ * dnsmasq is not running with the expected argv (the full pass restarts it).
+ */
+export async function refreshDhcpHosts(ctx: WireContext, network: DpNetwork): Promise<void> {
+  const f = filesOf(dhcpDir(ctx.stateDir, network.id));
+  const ports = ctx.state.ports.filter((p) => p.networkId === network.id);
+  if (!(await writeIfChanged(f.hosts, renderDhcpHosts(network, ports)))) return;
+  const pid = await readPidFile(f.pid);
+  const argv = pid ? await processArgv(pid) : undefined;
+  if (!pid || argv?.[0] !== 'dnsmasq' || !signal(pid, 'SIGHUP'))
+    throw new Error(`network ${network.id}: dnsmasq is not running`);
 }
 
 /** Stops the network's dnsmasq and haproxy, deletes the namespace and its files. */

@@ -1,8 +1,7 @@
 // Converges one network namespace: bridge, uplink or VXLAN, the VM taps on it, security groups and anti-spoofing.
-import type { DpNetwork, DpPort, DpSecurityGroup } from './desired-state.ts';
+import type { DpNetwork } from './desired-state.ts';
 import { ipVersionOf, withPrefix } from './ip-math.ts';
 import { syncAddresses } from './linux/addresses.ts';
-import { deleteFlows } from './linux/conntrack.ts';
 import { ip } from './linux/exec.ts';
 import { syncFloodEntries } from './linux/fdb.ts';
 import {
@@ -16,22 +15,10 @@ import {
   setLink,
 } from './linux/links.ts';
 import { ensureNamespace } from './linux/netns.ts';
-import { applyTable, deleteTable, type NftFamily } from './linux/nftables.ts';
 import { setSysctls } from './linux/sysctl.ts';
-import {
-  BRIDGE,
-  namespaceName,
-  PORTSEC_TABLE,
-  SG_TABLE,
-  tapName,
-  UPLINK,
-  uplinkPeerName,
-  VXLAN_DEV,
-} from './naming.ts';
-import { renderPortSecurityTable } from './render/port-security.ts';
-import { ruleKey } from './render/sg-rules.ts';
-import { filteredPorts, portAddresses, portRules, renderSecurityGroupTable } from './render/sg-table.ts';
+import { BRIDGE, namespaceName, tapName, UPLINK, uplinkPeerName, VXLAN_DEV } from './naming.ts';
 import { dhcpPortOf, isLocalVmPort, type WireContext } from './wire-context.ts';
+import { applySecurity } from './wire-security.ts';
 
 /** Creates (or adopts) the namespace with its bridge; br_netfilter on so the inet table sees bridged traffic. */
 export async function ensureNetworkNamespace(ctx: WireContext, network: DpNetwork): Promise<string> {
@@ -100,110 +87,6 @@ export async function wireNetwork(
 
   await applySecurity(ctx, ns, vmPorts);
   return wired;
-}
-
-/** Applies a table when its text changed since the last pass (or removes it when there is nothing to apply). */
-export async function syncTable(
-  ctx: WireContext,
-  ns: string,
-  family: NftFamily,
-  name: string,
-  body: string | undefined,
-): Promise<void> {
-  const key = `${ns}/${family}/${name}`;
-  if (body === undefined) {
-    if (ctx.nftApplied.get(key) === '') return;
-    await deleteTable(ns, family, name);
-    ctx.nftApplied.set(key, '');
-    return;
-  }
-  if (ctx.nftApplied.get(key) === body) return;
-  await applyTable(ns, family, name, body);
-  ctx.nftApplied.set(key, body);
-}
-
-async function applySecurity(ctx: WireContext, ns: string, vmPorts: DpPort[]): Promise<void> {
-  const groups = new Map(ctx.state.securityGroups.map((g) => [g.id, g]));
-  await syncTable(ctx, ns, 'inet', SG_TABLE, renderSecurityGroupTable(vmPorts, groups));
-  await syncTable(
-    ctx,
-    ns,
-    'bridge',
-    PORTSEC_TABLE,
-    renderPortSecurityTable(vmPorts, (p) => ctx.deviceOf(p.id)),
-  );
-  // Flows a removed rule had allowed are cut, as Neutron does (remembered per agent process).
-  for (const port of filteredPorts(vmPorts)) {
-    const rules = portRules(port, groups);
-    const now = new Set(rules.map(ruleKey));
-    const before = ctx.ruleKeys.get(port.id);
-    ctx.ruleKeys.set(port.id, now);
-    if (!before) continue;
-    const removed = [...before].filter((k) => !now.has(k));
-    if (!removed.length) continue;
-    const addrs = portAddresses(port);
-    for (const k of removed) {
-      const [direction, ethertype, proto, min, max, prefix] = JSON.parse(k) as [
-        string,
-        string,
-        number | null,
-        number | null,
-        number | null,
-        string | null,
-      ];
-      const v6 = ethertype === 'IPv6';
-      const own = (v6 ? addrs.v6 : addrs.v4).filter((a) => !a.includes('/'));
-      const remote = prefix && !prefix.includes('/') ? prefix : undefined;
-      const ported = proto !== null && proto !== 1 && proto !== 58;
-      for (const a of own)
-        await deleteFlows(ns, {
-          family: v6 ? 'ipv6' : 'ipv4',
-          ...(direction === 'ingress' ? { dst: a, src: remote } : { src: a, dst: remote }),
-          proto: proto === null ? undefined : String(proto),
-          dport: ported && min !== null && min === max ? min : undefined,
-        });
-    }
-    ctx.log.info({ port_id: port.id, removed: removed.length }, 'security group rules removed; flows cut');
-  }
-  await cutGroupLeavers(ctx, ns, filteredPorts(vmPorts), groups);
-}
-
-/** Flows between a local port and an address that left a remote group its rules reference are cut too. */
-async function cutGroupLeavers(
-  ctx: WireContext,
-  ns: string,
-  ports: DpPort[],
-  groups: Map<string, DpSecurityGroup>,
-): Promise<void> {
-  const users = new Map<string, DpPort[]>();
-  for (const p of ports)
-    for (const r of portRules(p, groups))
-      if (r.remoteGroupId && !r.remoteIpPrefix) {
-        const list = users.get(r.remoteGroupId) ?? [];
-        if (!list.includes(p)) list.push(p);
-        users.set(r.remoteGroupId, list);
-      }
-  for (const key of ctx.groupMembers.keys())
-    if (key.startsWith(`${ns} `) && !users.has(key.slice(ns.length + 1))) ctx.groupMembers.delete(key);
-  for (const [gid, list] of users) {
-    const now = new Set((groups.get(gid)?.memberIps ?? []).filter((a) => !a.includes('/')));
-    const key = `${ns} ${gid}`;
-    const before = ctx.groupMembers.get(key);
-    ctx.groupMembers.set(key, now);
-    if (!before) continue;
-    for (const gone of before) {
-      if (now.has(gone)) continue;
-      const v6 = ipVersionOf(gone) === 6;
-      for (const p of list) {
-        const own = portAddresses(p)[v6 ? 'v6' : 'v4'].filter((a) => !a.includes('/'));
-        for (const a of own) {
-          const family = v6 ? 'ipv6' : 'ipv4';
-          await deleteFlows(ns, { family, src: gone, dst: a });
-          await deleteFlows(ns, { family, src: a, dst: gone });
-        }
-      }
-    }
-  }
 }
 
 async function wireUplink(ctx: WireContext, network: DpNetwork, ns: string, links: Map<string, LinkInfo>) {

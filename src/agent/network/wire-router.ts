@@ -7,10 +7,12 @@ import { deleteLink, ensureVeth, type LinkInfo, linkMap, setLink } from './linux
 import { ensureNamespace } from './linux/netns.ts';
 import { type RouteSpec, syncRoutes } from './linux/routes.ts';
 import { setSysctls } from './linux/sysctl.ts';
-import { BRIDGE, NAT_TABLE, namespaceName, routerGwName, routerIfName, tapName } from './naming.ts';
+import { BRIDGE, NAT_TABLE, namespaceName, RA_TABLE, routerGwName, routerIfName, tapName } from './naming.ts';
 import { floatingAddresses, renderRouterNat } from './render/router-nat.ts';
+import { raContexts, renderRaFilter } from './render/router-ra.ts';
 import { networkById, type WireContext } from './wire-context.ts';
-import { syncTable } from './wire-network.ts';
+import { wireRouterRa } from './wire-router-ra.ts';
+import { syncTables } from './wire-security.ts';
 
 /** Plugs one router port: veth between the router namespace and its network's bridge, with the port's MAC. */
 async function wirePort(
@@ -52,6 +54,9 @@ export async function wireRouter(ctx: WireContext, router: DpRouter): Promise<st
       'net.ipv6.conf.all.forwarding': 1,
       'net.ipv4.conf.all.rp_filter': 0,
       'net.ipv4.conf.default.rp_filter': 0,
+      // Router ports' addresses are the subnets' gateways (no duplicates to detect): usable at once.
+      'net.ipv6.conf.all.accept_dad': 0,
+      'net.ipv6.conf.default.accept_dad': 0,
     });
     ctx.initialized.add(ns);
   }
@@ -105,6 +110,11 @@ export async function wireRouter(ctx: WireContext, router: DpRouter): Promise<st
       (r) => r.destination === 'default' || ipVersionOf(r.destination) === ipVersionOf(r.nexthop),
     ),
   );
-  await syncTable(ctx, ns, 'ip', NAT_TABLE, gwDev ? renderRouterNat(router, gwDev) : undefined);
+  const ra = raContexts(router, ctx.state.networks);
+  await syncTables(ctx, ns, [
+    { family: 'ip', name: NAT_TABLE, body: gwDev ? renderRouterNat(router, gwDev) : undefined },
+    { family: 'inet', name: RA_TABLE, body: renderRaFilter(ra) },
+  ]);
+  await wireRouterRa(ctx, router.id, ns, ra);
   return wired;
 }

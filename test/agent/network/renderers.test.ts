@@ -169,7 +169,12 @@ describe('dnsmasq and haproxy', () => {
     hostRoutes: [{ destination: '192.0.2.0/24', nexthop: '10.0.0.254' }],
   });
   const s2 = subnet('10.9.0.0/26', undefined);
-  const s6 = subnet('2001:db8::/64', '2001:db8::1', { ipVersion: 6 });
+  // SLAAC: nothing from DHCP (IPv6 DHCP modes are in renderers-ipv6.test.ts).
+  const s6 = subnet('2001:db8::/64', '2001:db8::1', {
+    ipVersion: 6,
+    ipv6RaMode: 'slaac',
+    ipv6AddressMode: 'slaac',
+  });
   const off = subnet('10.8.0.0/24', '10.8.0.1', { enableDhcp: false });
   const net = network([s1, s2, s6, off], { mtu: 1450 });
   const dh = port(net, '10.0.0.2', { deviceOwner: 'network:dhcp' });
@@ -180,7 +185,7 @@ describe('dnsmasq and haproxy', () => {
     { subnetId: off.id, ipAddress: '10.8.0.5' },
   );
 
-  it('lists one static lease per IPv4 address on a DHCP subnet', () => {
+  it('lists one static lease per IPv4 address on a DHCP subnet (none for SLAAC)', () => {
     const hosts = renderDhcpHosts(net, [vm, dh]).split('\n').filter(Boolean).sort();
     assert.deepEqual(
       hosts,

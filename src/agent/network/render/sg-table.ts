@@ -1,4 +1,4 @@
-// The security-group table of a network namespace (table inet monostack): stateful, per-port chains keyed on addresses.
+// The security-group table of a network namespace (table inet monostack): per-port chains keyed on addresses, stateful or not.
 import type { DpPort, DpSecurityGroup, DpSecurityGroupRule } from '../desired-state.ts';
 import { ipVersionOf, linkLocalOf } from '../ip-math.ts';
 import { remoteGroupSet, ruleKey, ruleMatch } from './sg-rules.ts';
@@ -30,6 +30,15 @@ export function portRules(port: DpPort, groups: Map<string, DpSecurityGroup>): D
       }
     }
   return out;
+}
+
+/**
+ * Neutron's stateless groups (stateful=false): a port whose groups are all stateless has its traffic untracked, so
+ * only the rules as written pass packets, both ways (a reply needs a rule of its own).
+ */
+export function isStateless(port: DpPort, groups: Map<string, DpSecurityGroup>): boolean {
+  const mine = port.securityGroupIds.map((id) => groups.get(id));
+  return mine.length > 0 && mine.every((g) => g !== undefined && !g.stateful);
 }
 
 function unique<T>(xs: T[]): T[] {
@@ -74,8 +83,10 @@ export function renderSecurityGroupTable(
   const egressJumps: string[] = [];
   const ingressJumps: string[] = [];
   const remoteGroups = new Set<string>();
+  const notrack: string[] = [];
   for (const port of filtered) {
     const addrs = portAddresses(port);
+    const stateless = isStateless(port, groups);
     const rules = portRules(port, groups);
     for (const r of rules) if (r.remoteGroupId && !r.remoteIpPrefix) remoteGroups.add(r.remoteGroupId);
     for (const [version, list] of [
@@ -87,6 +98,7 @@ export function renderSecurityGroupTable(
       const kw = version === 4 ? 'ip' : 'ip6';
       sets += setDecl(set, version, list);
       egressJumps.push(`    ${kw} saddr @${set} jump out-${port.id}`);
+      if (stateless) notrack.push(`    ${kw} saddr @${set} notrack`, `    ${kw} daddr @${set} notrack`);
       ingressJumps.push(`    ${kw} daddr @${set} jump in-${port.id}`);
     }
     const body = (dir: 'ingress' | 'egress', always: string[], verdict: string) => {
@@ -114,5 +126,12 @@ export function renderSecurityGroupTable(
     '    ct state invalid drop\n' +
     [...egressJumps, ...ingressJumps].map((l) => `${l}\n`).join('') +
     '  }\n';
-  return sets + chains + forward;
+  // Before conntrack (priority raw): the stateless ports' packets stay untracked, so `ct state` never accepts them.
+  const raw = notrack.length
+    ? '  chain untracked {\n' +
+      '    type filter hook prerouting priority raw; policy accept;\n' +
+      notrack.map((l) => `${l}\n`).join('') +
+      '  }\n'
+    : '';
+  return sets + chains + forward + raw;
 }
