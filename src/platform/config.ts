@@ -151,7 +151,8 @@ export interface NetworkConfig {
   /**
    * Physical networks (ML2 flat/vlan physnets) and where each leaves the host: 'host' (a veth into the host's
    * own namespace; the external network's gateway address sits on it), 'netns:<name>' (into a namespace someone
-   * else made, as tests do), or 'none'.
+   * else made, as tests do) — both for flat networks —, 'link:<iface>' or 'link:<netns>/<iface>' (a trunk
+   * interface: vlan networks get an 802.1Q device on it; needs a kernel with CONFIG_VLAN_8021Q), or 'none'.
    */
   physical_networks: Record<string, string>;
   /** First use (as DevStack): the external network `public`, and `private` with a router for the demo project. */

@@ -1,6 +1,7 @@
 // Names of everything the agent creates: namespaces carry the configured prefix, devices the port id's first 11 chars.
 
 export const BRIDGE = 'br0';
+/** A network's uplink on its bridge: a veth (flat physnets) or an 802.1Q device (vlan physnets). */
 export const UPLINK = 'uplink0';
 export const VXLAN_DEV = 'vxlan0';
 /** The table names inside the agent's namespaces. */
@@ -45,4 +46,9 @@ export const routerGwName = (portId: string) => `qg-${short(portId)}`;
 /** The far end of a network's uplink (in the host or the configured namespace): prefix + network id, 15 chars. */
 export function uplinkPeerName(prefix: string, networkId: string): string {
   return `${prefix}${networkId.replace(/-/g, '')}`.slice(0, 15);
+}
+
+/** A VLAN uplink's name in its parent interface's namespace, for the moment between creation and the move. */
+export function vlanTempName(prefix: string, networkId: string): string {
+  return `${prefix}v${networkId.replace(/-/g, '')}`.slice(0, 15);
 }

@@ -21,6 +21,7 @@ import { SerialPass } from './serial-pass.ts';
 import { isLocalVmPort, type NetLog, silentLog, type VxlanConfig, type WireContext } from './wire-context.ts';
 import { unwireDhcp } from './wire-dhcp.ts';
 import { inRootNamespace, wirePortsDelta } from './wire-ports.ts';
+import { uplinkNamespaceOf } from './wire-uplink.ts';
 
 export interface LinuxNetworkAgentOptions {
   /** The host name the control plane knows this host by. */
@@ -30,7 +31,7 @@ export interface LinuxNetworkAgentOptions {
   prefix: string;
   /** Where dnsmasq/haproxy files, the plug registry and the metadata socket live (keep the path short). */
   stateDir: string;
-  /** physnet → 'host' | 'netns:<name>' | 'none' (config network.physical_networks). */
+  /** physnet → 'host' | 'netns:<name>' (flat: veth) | 'link:[<netns>/]<iface>' (vlan: 802.1Q device) | 'none'. */
   physicalNetworks?: Record<string, string>;
   /** VXLAN underlay of this host; without it VXLAN networks stay local to the host. */
   vxlan?: VxlanConfig;
@@ -211,7 +212,11 @@ export class LinuxNetworkAgent implements NetworkAgent {
   #uplinkNamespaces(): (string | undefined)[] {
     const out = new Set<string | undefined>([undefined]);
     for (const m of Object.values(this.#o.physicalNetworks ?? {}))
-      if (m.startsWith('netns:')) out.add(m.slice('netns:'.length));
+      try {
+        out.add(uplinkNamespaceOf(m));
+      } catch {
+        // an unknown mapping is reported by the pass
+      }
     return [...out];
   }
 

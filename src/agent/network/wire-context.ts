@@ -21,7 +21,7 @@ export interface VxlanConfig {
 export interface WireContext {
   prefix: string;
   stateDir: string;
-  /** physnet → 'host' | 'netns:<name>' | 'none'. */
+  /** physnet → 'host' | 'netns:<name>' (flat: veth) | 'link:[<netns>/]<iface>' (vlan: 802.1Q device) | 'none'. */
   physicalNetworks: Record<string, string>;
   vxlan?: VxlanConfig;
   /** The metadata proxy's unix socket, when metadata is served. */

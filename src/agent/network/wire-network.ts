@@ -1,14 +1,12 @@
 // Converges one network namespace: bridge, uplink or VXLAN, the VM taps on it, security groups and anti-spoofing.
 import type { DpNetwork } from './desired-state.ts';
-import { ipVersionOf, withPrefix } from './ip-math.ts';
-import { syncAddresses } from './linux/addresses.ts';
+import { ipVersionOf } from './ip-math.ts';
 import { ip } from './linux/exec.ts';
 import { syncFloodEntries } from './linux/fdb.ts';
 import {
   createVxlan,
   deleteLink,
   ensureBridge,
-  ensureVeth,
   type LinkInfo,
   linkMap,
   moveLink,
@@ -16,9 +14,10 @@ import {
 } from './linux/links.ts';
 import { ensureNamespace } from './linux/netns.ts';
 import { setSysctls } from './linux/sysctl.ts';
-import { BRIDGE, namespaceName, tapName, UPLINK, uplinkPeerName, VXLAN_DEV } from './naming.ts';
+import { BRIDGE, namespaceName, tapName, UPLINK, VXLAN_DEV } from './naming.ts';
 import { dhcpPortOf, isLocalVmPort, type WireContext } from './wire-context.ts';
 import { applySecurity } from './wire-security.ts';
+import { wireUplink } from './wire-uplink.ts';
 
 /** Creates (or adopts) the namespace with its bridge; br_netfilter on so the inet table sees bridged traffic. */
 export async function ensureNetworkNamespace(ctx: WireContext, network: DpNetwork): Promise<string> {
@@ -87,37 +86,6 @@ export async function wireNetwork(
 
   await applySecurity(ctx, ns, vmPorts);
   return wired;
-}
-
-async function wireUplink(ctx: WireContext, network: DpNetwork, ns: string, links: Map<string, LinkInfo>) {
-  const mapping = network.physicalNetwork ? ctx.physicalNetworks[network.physicalNetwork] : undefined;
-  const wanted = network.type === 'flat' && mapping && mapping !== 'none';
-  if (!wanted) {
-    if (links.has(UPLINK)) await deleteLink(ns, UPLINK);
-    if (network.physicalNetwork && network.type !== 'flat' && mapping && mapping !== 'none')
-      ctx.log.warn(
-        { network_id: network.id, type: network.type },
-        'only flat physical networks get an uplink',
-      );
-    return;
-  }
-  let peerNs: string | undefined;
-  if (mapping === 'host') peerNs = undefined;
-  else if (mapping.startsWith('netns:')) peerNs = mapping.slice('netns:'.length);
-  else throw new Error(`physical network ${network.physicalNetwork}: unknown mapping ${mapping}`);
-  const peer = uplinkPeerName(ctx.prefix, network.id);
-  const peerLinks = await linkMap(peerNs);
-  if (await ensureVeth({ ns, name: UPLINK }, { ns: peerNs, name: peer }, links, peerLinks)) {
-    links.set(UPLINK, { ifname: UPLINK, mtu: 0, flags: [] });
-    peerLinks.delete(peer);
-  }
-  await setLink(ns, UPLINK, { master: BRIDGE, mtu: network.mtu, up: true }, links.get(UPLINK));
-  await setLink(peerNs, peer, { mtu: network.mtu, up: true }, peerLinks.get(peer));
-  // The far end of an external network plays the upstream router: it holds the subnets' gateway addresses.
-  const gateways = network.external
-    ? network.subnets.filter((s) => s.gatewayIp).map((s) => withPrefix(s.gatewayIp as string, s.cidr))
-    : [];
-  await syncAddresses(peerNs, peer, gateways);
 }
 
 async function wireVxlan(ctx: WireContext, network: DpNetwork, ns: string, links: Map<string, LinkInfo>) {

@@ -1,4 +1,4 @@
-// Network devices: list (ip -j), bridges, veth pairs across namespaces, moves, enslaving, deletes.
+// Network devices: list (ip -j), bridges, veth pairs across namespaces, VLAN and VXLAN devices, moves, enslaving, deletes.
 import { ip, ipJson, isMissing } from './exec.ts';
 
 export interface LinkInfo {
@@ -8,6 +8,8 @@ export interface LinkInfo {
   master?: string;
   flags: string[];
   operstate?: string;
+  /** The device's alias (`ip link set … alias`); the agent records there what a device was made from. */
+  ifalias?: string;
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
 }
 
@@ -75,6 +77,7 @@ export interface LinkSettings {
   master?: string;
   mtu?: number;
   address?: string;
+  alias?: string;
   up?: boolean;
 }
 
@@ -89,6 +92,7 @@ export async function setLink(
   if (want.mtu !== undefined && current?.mtu !== want.mtu) args.push('mtu', String(want.mtu));
   if (want.address && current?.address?.toLowerCase() !== want.address.toLowerCase())
     args.push('address', want.address);
+  if (want.alias !== undefined && (current?.ifalias ?? '') !== want.alias) args.push('alias', want.alias);
   if (want.master && current?.master !== want.master) args.push('master', want.master);
   if (want.up && !current?.flags.includes('UP')) args.push('up');
   if (args.length) await ip(ns, ['link', 'set', 'dev', name, ...args]);
@@ -97,6 +101,11 @@ export async function setLink(
 /** Moves a device into another namespace. */
 export async function moveLink(from: string | undefined, name: string, to: string): Promise<void> {
   await ip(from, ['link', 'set', 'dev', name, 'netns', to]);
+}
+
+/** Renames a device (it must be down, as a new one is). */
+export async function renameLink(ns: string | undefined, from: string, to: string): Promise<void> {
+  await ip(ns, ['link', 'set', 'dev', from, 'name', to]);
 }
 
 /** Deletes a device (a veth's peer goes with it); missing is fine. */
@@ -136,4 +145,38 @@ export async function createVxlan(s: VxlanSpec): Promise<void> {
     '4789',
     'nolearning',
   ]);
+}
+
+export interface VlanSpec {
+  /** The namespace of the parent interface (undefined = the agent's). */
+  parentNs: string | undefined;
+  parent: string;
+  /** The new device's name in the parent's namespace. */
+  name: string;
+  vid: number;
+}
+
+/** An 802.1Q device (tag `vid`) on a parent interface, created down in the parent's namespace. */
+export async function createVlan(s: VlanSpec): Promise<void> {
+  try {
+    await ip(s.parentNs, [
+      'link',
+      'add',
+      'link',
+      s.parent,
+      'name',
+      s.name,
+      'type',
+      'vlan',
+      'id',
+      String(s.vid),
+    ]);
+  } catch (err) {
+    // A kernel built without CONFIG_VLAN_8021Q: say so, rather than ip's "Unknown device type".
+    if (/Unknown device type|not supported/i.test(String((err as { stderr?: string }).stderr ?? err)))
+      throw new Error(
+        `this kernel cannot make 802.1Q VLAN devices (CONFIG_VLAN_8021Q): ${s.name} not created`,
+      );
+    throw err;
+  }
 }
