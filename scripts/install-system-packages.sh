@@ -22,8 +22,9 @@ PACKAGES=(
   # network agent: conntrack (cut flows a removed security-group rule allowed), haproxy (metadata proxy per network)
   conntrack
   haproxy
-  # tests: busybox's udhcpc/nc/ping stand in for guests inside namespaces
+  # tests: busybox's udhcpc/nc/ping stand in for guests inside namespaces; ISC dhclient is their DHCPv6 client
   busybox
+  isc-dhcp-client
   # tests: ssh into guests (inside namespaces) and ssh-keygen
   openssh-client
   # the test guest image: initramfs (cpio), its ext4 disk (mke2fs -d)

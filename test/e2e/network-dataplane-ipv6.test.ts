@@ -1,6 +1,6 @@
 // IPv6 on the wire through the Neutron API: SLAAC addresses and the default route from the router's advertisements,
 // IPv6 between VMs of a network and routed between two IPv6 subnets, and security groups filtering ICMPv6.
-// (No DHCPv6 client is installed on the test machine: DHCPv6 is covered by the renderer tests only.)
+// DHCPv6 (stateful, stateless) on the wire: network-dhcpv6.test.ts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
