@@ -113,7 +113,11 @@ describe('security group rules', () => {
     const body = renderPortSecurityTable([p], () => 'tapp1')!;
     assert.match(body, /iifname "tapp1" jump ps-p1/);
     assert.match(body, /ether saddr != \{ fa:16:3e:00:00:01, fa:16:3e:00:00:09 \} counter drop/);
-    assert.match(body, /set s4-p1 .*elements = \{ 0\.0\.0\.0, 10\.0\.0\.5, 10\.0\.0\.9 \}/);
+    assert.match(
+      body,
+      /set m4-p1 \{ type ether_addr \. ipv4_addr; flags interval; elements = \{ fa:16:3e:00:00:01 \. 0\.0\.0\.0, fa:16:3e:00:00:01 \. 10\.0\.0\.5, fa:16:3e:00:00:09 \. 0\.0\.0\.0, fa:16:3e:00:00:09 \. 10\.0\.0\.9 \} \}/,
+    );
+    assert.match(body, /ether type ip ether saddr \. ip saddr != @m4-p1 counter drop/);
     assert.match(body, /ether type ip6 icmpv6 type nd-router-advert counter drop/);
     assert.match(
       replaceTableScript('bridge', 'x', body),
