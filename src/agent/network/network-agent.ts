@@ -10,6 +10,7 @@ import type {
   VifPlug,
 } from './control-plane.ts';
 import type { HostNetworkState } from './desired-state.ts';
+import { FlowMemory } from './flow-memory.ts';
 import { fullPass } from './full-pass.ts';
 import { deleteLink, listLinks } from './linux/links.ts';
 import { deleteNamespace, listNamespaces } from './linux/netns.ts';
@@ -55,8 +56,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
   readonly #proxy: MetadataProxy | undefined;
   readonly #initialized = new Set<string>();
   readonly #nftApplied = new Map<string, string>();
-  readonly #ruleKeys = new Map<string, Set<string>>();
-  readonly #groupMembers = new Map<string, Set<string>>();
+  readonly #flows: FlowMemory;
   /** Last status reported per port. */
   readonly #reported = new Map<string, PortStatus>();
   #wired = new Set<string>();
@@ -81,6 +81,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
     this.prefix = opts.prefix;
     this.#log = opts.log ?? silentLog;
     this.#plugs = new PlugRegistry(opts.stateDir);
+    this.#flows = new FlowMemory(opts.stateDir);
     this.#proxy = opts.metadata
       ? new MetadataProxy({
           socketPath: join(opts.stateDir, 'metadata.sock'),
@@ -135,6 +136,8 @@ export class LinuxNetworkAgent implements NetworkAgent {
     await rm(join(this.#o.stateDir, 'dhcp'), { recursive: true, force: true });
     await rm(join(this.#o.stateDir, 'ra'), { recursive: true, force: true });
     await rm(join(this.#o.stateDir, 'plugs.json'), { force: true });
+    await rm(join(this.#o.stateDir, 'flow-memory.json'), { force: true });
+    this.#flows.clear();
     await this.#plugs.load();
     this.#nftApplied.clear();
     this.#initialized.clear();
@@ -197,6 +200,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
     if (this.#loaded) return;
     await mkdir(this.#o.stateDir, { recursive: true });
     await this.#plugs.load();
+    await this.#flows.load();
     this.#loaded = true;
   }
 
@@ -273,8 +277,8 @@ export class LinuxNetworkAgent implements NetworkAgent {
       namespaces,
       initialized: this.#initialized,
       nftApplied: this.#nftApplied,
-      ruleKeys: this.#ruleKeys,
-      groupMembers: this.#groupMembers,
+      ruleKeys: this.#flows.ruleKeys,
+      groupMembers: this.#flows.groupMembers,
       deviceOf: (id) => this.#deviceOf(id),
     };
   }
@@ -314,6 +318,7 @@ export class LinuxNetworkAgent implements NetworkAgent {
 
   /** Sends the ports whose status changed (VM ports bound here, DHCP ports served here, routers' ports). */
   async #report(state: HostNetworkState, wired: Set<string>): Promise<void> {
+    await this.#flows.save().catch((err: unknown) => this.#log.warn({ err }, 'flow memory not saved'));
     const mine = new Set<string>();
     for (const p of state.ports) if (p.boundHere) mine.add(p.id);
     for (const r of state.routers) {

@@ -117,4 +117,19 @@ describe('network agent: security group changes on established flows', { skip: d
     assert.equal(await viaGroup.say('seis'), undefined, 'the client is no longer a member: its flow is cut');
     await viaGroup.close();
   });
+  it('cuts the flows of a rule removed while the agent was down, once it is back', async () => {
+    const flow = session(9000);
+    assert.equal(await flow.say('siete'), 'siete');
+    await sb.agents[0]!.stop();
+    server.rules = server.rules.filter((r) => r.id !== r9000.id);
+    sb.cp.state.securityGroups = [client, server];
+    const restarted = sb.agent();
+    await restarted.start();
+    assert.equal(
+      await flow.say('ocho'),
+      undefined,
+      'the restarted agent remembered the rule and cut its flow',
+    );
+    await flow.close();
+  });
 });
