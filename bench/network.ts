@@ -3,6 +3,7 @@
 // plane in namespaces of its own — the time from port create to the port wired (ACTIVE: tap on the bridge,
 // security groups applied) and to its first DHCP answer. Everything lives in a temporary data directory.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,21 @@ const EXISTING = Number(process.env['MONOSTACK_BENCH_PORTS'] ?? 1000);
 const GROUPS = Number(process.env['MONOSTACK_BENCH_SGS'] ?? 1000);
 const RULES_PER_GROUP = Number(process.env['MONOSTACK_BENCH_RULES_PER_SG'] ?? 10);
 const WIRES = Number(process.env['MONOSTACK_BENCH_WIRES'] ?? 10);
+// MONOSTACK_BENCH_PARTS: which API figures to measure (comma-separated: ports, sgs; default both; none: only the
+// data plane's); MONOSTACK_BENCH_WIRES=0 skips the data plane's.
+const PARTS = new Set((process.env['MONOSTACK_BENCH_PARTS'] ?? 'ports,sgs').split(','));
 
 const line = (label: string, text: string) => process.stdout.write(`${label.padEnd(52)} ${text}\n`);
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -80,65 +94,8 @@ async function apiFigures(): Promise<void> {
         ports: Array.from({ length: n }, (_, k) => ({ network_id: net.id, name: `pre-${i + k}` })),
       });
     }
-    const body = JSON.stringify({ port: { network_id: net.id, name: 'bench' } });
-    const ports = await load(
-      base,
-      () => ({
-        method: 'POST',
-        path: '/network/v2.0/ports',
-        headers: { 'x-auth-token': token },
-        body,
-        expect: 201,
-      }),
-      { count: 800, concurrency: 16, maxSeconds: 60 },
-    );
-    line(
-      `port create, c=16, ${EXISTING} existing`,
-      `${ports.perSecond.toFixed(0)}/s p50 ${ports.p50.toFixed(1)} ms p99 ${ports.p99.toFixed(1)} ms (${ports.errors} errors; goal p99 ≤ 50 ms)`,
-    );
-
-    // 1,000 groups with 10 rules each (plus the defaults), made through the API.
-    const groupIds: string[] = [];
-    for (let i = 0; i < GROUPS; i++)
-      groupIds.push(
-        (await json(base, token, 'POST', '/security-groups', { security_group: { name: `sg-${i}` } }))
-          .security_group.id,
-      );
-    let made = 0;
-    await load(
-      base,
-      (i) => {
-        const g = groupIds[Math.floor(i / RULES_PER_GROUP) % groupIds.length]!;
-        const port = 1000 + (i % RULES_PER_GROUP);
-        return {
-          method: 'POST',
-          path: '/network/v2.0/security-group-rules',
-          headers: { 'x-auth-token': token },
-          body: JSON.stringify({
-            security_group_rule: {
-              security_group_id: g,
-              direction: 'ingress',
-              protocol: 'tcp',
-              port_range_min: port,
-              port_range_max: port,
-            },
-          }),
-          expect: 201,
-        };
-      },
-      { count: GROUPS * RULES_PER_GROUP, concurrency: 8, maxSeconds: 300 },
-    ).then((r) => {
-      made = r.count - r.errors;
-    });
-    const list = await load(
-      base,
-      () => ({ method: 'GET', path: '/network/v2.0/security-groups', headers: { 'x-auth-token': token } }),
-      { count: 20, concurrency: 1, maxSeconds: 120 },
-    );
-    line(
-      `security-group list, ${GROUPS} groups, ${made} rules`,
-      `p50 ${list.p50.toFixed(0)} ms p99 ${list.p99.toFixed(0)} ms (goal ≤ 200 ms)`,
-    );
+    if (PARTS.has('ports')) await portFigures(base, token, net.id, cloud.child.pid!);
+    if (PARTS.has('sgs')) await groupFigures(base, token, cloud.child.pid!);
     line('RSS of the cloud', `${rssMiB(cloud.child.pid!).toFixed(0)} MiB`);
   } finally {
     await cloud.stop();
@@ -146,10 +103,82 @@ async function apiFigures(): Promise<void> {
   }
 }
 
+async function portFigures(base: string, token: string, networkId: string, pid: number): Promise<void> {
+  const body = JSON.stringify({ port: { network_id: networkId, name: 'bench' } });
+  const cpu0 = cpuMs(pid);
+  const ports = await load(
+    base,
+    () => ({
+      method: 'POST',
+      path: '/network/v2.0/ports',
+      headers: { 'x-auth-token': token },
+      body,
+      expect: 201,
+    }),
+    { count: 800, concurrency: 16, maxSeconds: 60 },
+  );
+  line(
+    `port create, c=16, ${EXISTING} existing`,
+    `${ports.perSecond.toFixed(0)}/s p50 ${ports.p50.toFixed(1)} ms p99 ${ports.p99.toFixed(1)} ms (${ports.errors} errors; goal p99 ≤ 50 ms)`,
+  );
+  line('  cloud CPU per port create', `${((cpuMs(pid) - cpu0) / ports.count).toFixed(2)} ms`);
+}
+
+async function groupFigures(base: string, token: string, pid: number): Promise<void> {
+  // 1,000 groups with 10 rules each (plus the defaults), made through the API.
+  const groupIds: string[] = [];
+  for (let i = 0; i < GROUPS; i++)
+    groupIds.push(
+      (await json(base, token, 'POST', '/security-groups', { security_group: { name: `sg-${i}` } }))
+        .security_group.id,
+    );
+  let made = 0;
+  await load(
+    base,
+    (i) => {
+      const g = groupIds[Math.floor(i / RULES_PER_GROUP) % groupIds.length]!;
+      const port = 1000 + (i % RULES_PER_GROUP);
+      return {
+        method: 'POST',
+        path: '/network/v2.0/security-group-rules',
+        headers: { 'x-auth-token': token },
+        body: JSON.stringify({
+          security_group_rule: {
+            security_group_id: g,
+            direction: 'ingress',
+            protocol: 'tcp',
+            port_range_min: port,
+            port_range_max: port,
+          },
+        }),
+        expect: 201,
+      };
+    },
+    { count: GROUPS * RULES_PER_GROUP, concurrency: 8, maxSeconds: 300 },
+  ).then((r) => {
+    made = r.count - r.errors;
+  });
+  const cpu0 = cpuMs(pid);
+  const list = await load(
+    base,
+    () => ({ method: 'GET', path: '/network/v2.0/security-groups', headers: { 'x-auth-token': token } }),
+    { count: 20, concurrency: 1, maxSeconds: 120 },
+  );
+  line(
+    `security-group list, ${GROUPS} groups, ${made} rules`,
+    `p50 ${list.p50.toFixed(0)} ms p99 ${list.p99.toFixed(0)} ms (goal ≤ 200 ms)`,
+  );
+  line('  cloud CPU per list', `${((cpuMs(pid) - cpu0) / list.count).toFixed(0)} ms`);
+}
+
 /** As root: port create → ACTIVE (wired with SGs) and → DHCP answer, through the Linux data plane. */
 async function wiringFigures(): Promise<void> {
   if (process.getuid?.() !== 0) {
     line('port wiring (Linux data plane)', 'skipped: needs root');
+    return;
+  }
+  if (WIRES <= 0) {
+    line('port wiring (Linux data plane)', 'skipped: MONOSTACK_BENCH_WIRES=0');
     return;
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'monostack-bench-wire-'));
@@ -248,6 +277,6 @@ async function wiringFigures(): Promise<void> {
 }
 
 export async function networkBench(): Promise<void> {
-  await apiFigures();
+  if (PARTS.has('ports') || PARTS.has('sgs')) await apiFigures();
   await wiringFigures();
 }

@@ -311,7 +311,12 @@ export class ServiceControlPlane implements NetworkControlPlane {
       .where('admin_state_up', '=', 1)
       .where((eb) =>
         eb.or([
-          eb.and([eb('device_owner', 'like', 'compute:%'), eb('host_id', '!=', '')]),
+          // 'compute:' ≤ owner < 'compute;' is the prefix match as an index range (LIKE with a bound pattern is not).
+          eb.and([
+            eb('device_owner', '>=', 'compute:'),
+            eb('device_owner', '<', 'compute;'),
+            eb('host_id', '!=', ''),
+          ]),
           eb('device_owner', 'in', ['network:dhcp', 'network:router_interface', 'network:router_gateway']),
         ]),
       )

@@ -68,6 +68,42 @@ describe('ipam', () => {
     assert.equal(listed.body.ports.length, 13);
   });
 
+  test('always the lowest free address: a deleted port’s address, a removed fixed IP, a changed pool', async () => {
+    const net = await network();
+    const s = await subnet({ network_id: net, cidr: '10.51.0.0/24', enable_dhcp: false });
+    const ip = (r: { body: { port: { fixed_ips: { ip_address: string }[] } } }) =>
+      r.body.port.fixed_ips[0]!.ip_address;
+    const made = [];
+    for (let i = 0; i < 20; i++) made.push(await port({ network_id: net }));
+    assert.deepEqual(
+      made.map(ip),
+      Array.from({ length: 20 }, (_, i) => `10.51.0.${i + 2}`),
+    );
+    // Free .5 and .9: the next creates take them back, lowest first, then carry on after .21.
+    for (const i of [7, 3]) {
+      const del = await neutron(tc, 'DELETE', `/ports/${made[i]!.body.port.id}`, { token: alice.token });
+      assert.equal(del.status, 204);
+    }
+    assert.equal(ip(await port({ network_id: net })), '10.51.0.5');
+    assert.equal(ip(await port({ network_id: net })), '10.51.0.9');
+    assert.equal(ip(await port({ network_id: net })), '10.51.0.22');
+    // A port moved off its address (fixed_ips update) frees it too.
+    const moved = made[0]!.body.port;
+    const upd = await neutron(tc, 'PUT', `/ports/${moved.id}`, {
+      token: alice.token,
+      body: { port: { fixed_ips: [{ subnet_id: s.id, ip_address: '10.51.0.200' }] } },
+    });
+    assert.equal(upd.status, 200, upd.text);
+    assert.equal(ip(await port({ network_id: net })), '10.51.0.2');
+    // New pools start over from their own start.
+    const pools = await neutron(tc, 'PUT', `/subnets/${s.id}`, {
+      token: alice.token,
+      body: { subnet: { allocation_pools: [{ start: '10.51.0.100', end: '10.51.0.250' }] } },
+    });
+    assert.equal(pools.status, 200, pools.text);
+    assert.equal(ip(await port({ network_id: net })), '10.51.0.100');
+  });
+
   test('concurrent requests for one specific address: one wins, the rest get IpAddressAlreadyAllocated', async () => {
     const net = await network();
     const s = await subnet({ network_id: net, cidr: '10.51.0.0/24', enable_dhcp: false });

@@ -16,6 +16,7 @@ import {
   type Segment,
 } from '../domain/segments.ts';
 import { notFound } from '../errors.ts';
+import { compiled } from '../store/compiled.ts';
 import type { NetworksTable } from '../store/tables-core.ts';
 import { bool, callerOf, json, targetOf } from './common.ts';
 import { listBody, parseListQuery } from './listing.ts';
@@ -144,12 +145,16 @@ export function networkNotFound(id: string): Error {
 }
 
 /** A network the caller may see, or NetworkNotFound. */
+const networkById = compiled(1, (db, id: string) =>
+  db.selectFrom('network_networks').selectAll().where('id', '=', id),
+);
+
 export async function findVisibleNetwork(
   cx: NetworkContext,
   ctx: RouteContext,
   id: string,
 ): Promise<NetworksTable> {
-  const row = await cx.db.selectFrom('network_networks').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = await networkById(cx.db, id);
   if (!row) throw networkNotFound(id);
   const access = await networkAccess(cx, callerOf(ctx));
   if (!access.visible(row)) throw networkNotFound(id);

@@ -4,7 +4,7 @@ import { ApiError } from '../../../platform/errors.ts';
 import type { RouteContext } from '../../../platform/http/types.ts';
 import type { NetworkContext, NetworkDb, NetworkTrx } from '../context.ts';
 import { canonicalIp, ipReason, subnetReason } from '../domain/cidr.ts';
-import { allocationsOf } from '../domain/ipam.ts';
+import { type Allocation, allocationsOf } from '../domain/ipam.ts';
 import { isValidMac, normalizeMac } from '../domain/mac.ts';
 import { portSecurityGroups } from '../domain/port-security-groups.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -191,17 +191,35 @@ export const fixedIpsFilter: CustomFilter = (item, values) => {
   );
 };
 
+/** What a port create knows of the ports it made: their addresses and groups (and no tags yet). */
+export type KnownPorts = ReadonlyMap<string, { ips: readonly Allocation[]; groups: readonly string[] }>;
+
+/**
+ * Ports in their wire form. `known`: ports just created, rendered without reading their addresses, groups and tags
+ * back (addresses are read back only for a port with several, whose order the database decides).
+ */
 export async function renderPorts(
   cx: NetworkContext,
   db: NetworkDb | NetworkTrx,
   rows: PortsTable[],
+  known?: KnownPorts,
 ): Promise<Record<string, unknown>[]> {
-  const ids = rows.map((r) => r.id);
+  const unknown = known ? rows.filter((r) => !known.has(r.id)) : rows;
+  const ids = unknown.map((r) => r.id);
+  const multi = rows.filter((r) => (known?.get(r.id)?.ips.length ?? 0) > 1).map((r) => r.id);
   const [ips, groups, tags] = await Promise.all([
-    allocationsOf(db, ids),
+    allocationsOf(db, [...ids, ...multi]),
     portSecurityGroups().groupsOf(cx, db, ids),
     loadTags(db, 'ports', ids),
   ]);
+  if (known)
+    for (const [id, k] of known) {
+      if (k.ips.length <= 1) ips.set(id, [...k.ips]);
+      groups.set(
+        id,
+        [...k.groups].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+    }
   return rows.map((p) => ({
     id: p.id,
     name: p.name,

@@ -8,6 +8,7 @@ import {
   deletePort,
   macInUse,
   type NewPort,
+  type PortCreated,
   portSecurityRequiredForGroups,
   portSecurityRequiredForPairs,
 } from '../domain/port-create.ts';
@@ -100,15 +101,23 @@ async function createPorts(cx: NetworkContext, ctx: RouteContext) {
     enforceAttrPolicies(ctx, portSpec, 'create', item, target);
     authorizeFixedIps(ctx, 'create', item, target);
   }
-  const rows = await writeRetrying(cx, async (trx, record, attempt) => {
-    const out: PortsTable[] = [];
+  const created = await writeRetrying(cx, async (trx, record, attempt) => {
+    const out: PortCreated[] = [];
     for (const item of items) {
       await enforceQuota(cx, trx, item.values['project_id'], 'port');
-      out.push((await createPort(cx, trx, newPort(item.values), record, attempt)).row);
+      out.push(await createPort(cx, trx, newPort(item.values), record, attempt));
     }
     return out;
   });
-  const views = (await renderPorts(cx, cx.db, rows)).map((p) => view(ctx, portSpec, p));
+  const known = new Map(created.map((c) => [c.row.id, c]));
+  const views = (
+    await renderPorts(
+      cx,
+      cx.db,
+      created.map((c) => c.row),
+      known,
+    )
+  ).map((p) => view(ctx, portSpec, p));
   return bulk ? { status: 201, body: { ports: views } } : { status: 201, body: { port: views[0] } };
 }
 

@@ -167,8 +167,14 @@ function prepareOne(spec: ResourceSpec, caller: Caller, raw: unknown, isCreate: 
         if (res[attr] === undefined) {
           if (!('default' in a))
             throw badRequest(`Failed to parse request. Required attribute '${attr}' not specified`);
+          const d = a.default;
+          // Only objects need a copy of their own (primitives are immutable; structuredClone is not free).
           res[attr] =
-            typeof a.default === 'function' ? (a.default as () => unknown)() : structuredClone(a.default);
+            typeof d === 'function'
+              ? (d as () => unknown)()
+              : typeof d === 'object' && d !== null
+                ? structuredClone(d)
+                : d;
         }
       } else if (attr in res) {
         throw badRequest(`Attribute '${attr}' not allowed in POST`);

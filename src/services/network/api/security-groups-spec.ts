@@ -4,7 +4,7 @@ import { sgErrors } from '../domain/sg-errors.ts';
 import type { SecurityGroupRulesTable, SecurityGroupsTable } from '../store/tables-security.ts';
 import { bool } from './common.ts';
 import { maxLen, type ResourceSpec, standardAttrs, toBoolean } from './resource.ts';
-import { renderRule } from './security-group-rules-spec.ts';
+import { type RenderedRules, renderRule } from './security-group-rules-spec.ts';
 
 const nameLen = maxLen(255);
 
@@ -35,13 +35,22 @@ export function renderGroup(
   rules: SecurityGroupRulesTable[],
   tags: string[],
 ): Record<string, unknown> {
+  return renderGroupWith(g, rules.map(renderRule), tags);
+}
+
+/** A group's wire form with its rules already in theirs. */
+export function renderGroupWith(
+  g: SecurityGroupsTable,
+  rules: RenderedRules,
+  tags: string[],
+): Record<string, unknown> {
   return {
     id: g.id,
     name: g.name,
     stateful: bool(g.stateful),
     tenant_id: g.project_id,
     description: g.description,
-    security_group_rules: rules.map(renderRule),
+    security_group_rules: rules,
     tags,
     created_at: g.created_at,
     updated_at: g.updated_at,

@@ -9,12 +9,14 @@ import {
 } from '../domain/default-security-group.ts';
 import { countQuotaIn, enforceQuota } from '../domain/quota-check.ts';
 import { isForeignKeyViolation, sgErrors } from '../domain/sg-errors.ts';
-import { groupInUse, insertGroup, rulesByGroup } from '../domain/sg-store.ts';
+import { groupInUse, insertGroup } from '../domain/sg-store.ts';
 import type { SecurityGroupsTable } from '../store/tables-security.ts';
 import { callerOf, targetOf } from './common.ts';
 import { listBody, parseListQuery } from './listing.ts';
+import { bodyJson } from './raw-json.ts';
 import { type Caller, parseCreate, parseUpdate, showBody, view } from './resource.ts';
-import { groupSpec, renderGroup } from './security-groups-spec.ts';
+import { renderedRulesByGroup } from './security-group-rules-spec.ts';
+import { groupSpec, renderGroup, renderGroupWith } from './security-groups-spec.ts';
 import { checkRevision, dropTags, loadTags } from './standard-attrs.ts';
 import type { TaggableResource } from './tags.ts';
 
@@ -42,8 +44,8 @@ export async function renderGroups(
   rows: SecurityGroupsTable[],
 ): Promise<Record<string, unknown>[]> {
   const ids = rows.map((r) => r.id);
-  const [rules, tags] = await Promise.all([rulesByGroup(cx.db, ids), loadTags(cx.db, TAG_TYPE, ids)]);
-  return rows.map((r) => renderGroup(r, rules.get(r.id) ?? [], tags.get(r.id) ?? []));
+  const [rules, tags] = await Promise.all([renderedRulesByGroup(cx, ids), loadTags(cx.db, TAG_TYPE, ids)]);
+  return rows.map((r) => renderGroupWith(r, rules.get(r.id) ?? [], tags.get(r.id) ?? []));
 }
 
 /**
@@ -187,7 +189,9 @@ export function securityGroupRoutes(cx: NetworkContext): Route[] {
         await ensureDefaultForList(cx, caller, q.filters.get('project_id'));
         let sel = cx.db.selectFrom('network_security_groups').selectAll().orderBy('created_at').orderBy('id');
         if (!caller.isAdmin) sel = sel.where('project_id', '=', caller.projectId ?? '');
-        return listBody(ctx, groupSpec, await renderGroups(cx, await sel.execute()), q);
+        // The rules' JSON text goes into the response as the database built it.
+        const { body } = listBody(ctx, groupSpec, await renderGroups(cx, await sel.execute()), q);
+        return { json: bodyJson(body as Record<string, unknown>) };
       },
     },
     {

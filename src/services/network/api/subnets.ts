@@ -3,6 +3,7 @@ import type { Change } from '../../../platform/db/writer.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
 import { hooks } from '../domain/hooks.ts';
+import { dropMark, resetMark } from '../domain/ipam-marks.ts';
 import { deletePort, touchPort } from '../domain/port-create.ts';
 import { syncDhcpPort } from '../domain/port-dhcp.ts';
 import { writeRetrying } from '../domain/port-write.ts';
@@ -63,6 +64,7 @@ export async function removeSubnet(
   if (!isAutoAddress(subnet) && allocs.some((a) => !AUTO_DELETE_PORT_OWNERS.includes(a.device_owner)))
     throw subnetInUse(subnet.id);
   await trx.deleteFrom('network_ip_allocations').where('subnet_id', '=', subnet.id).execute();
+  await dropMark(trx, subnet.id);
   for (const a of allocs) await touchPort(cx, trx, { id: a.id, project_id: a.project_id }, record);
   await trx.deleteFrom('network_subnets').where('id', '=', subnet.id).execute();
   await dropTags(trx, 'subnets', subnet.id);
@@ -123,6 +125,7 @@ async function updateSubnet(cx: NetworkContext, ctx: RouteContext) {
       const ranges = checkPools(v['allocation_pools'], info.net, null);
       if (gateway) checkGatewayOutOfPools(gateway, ranges, version);
       set.allocation_pools = poolsJson(ranges, version);
+      await resetMark(trx, cur.id);
     } else if (v['gateway_ip'] !== undefined && gateway) checkGatewayOutOfPools(gateway, info.pools, version);
     if (v['gateway_ip'] !== undefined) set.gateway_ip = gateway === null ? null : gateway;
     if (v['name'] !== undefined) set.name = v['name'];

@@ -36,7 +36,7 @@ export function parseIp(s: unknown): Ip | undefined {
 export function formatIp(ip: Ip): string {
   if (ip.version === 4) {
     const v = Number(ip.value);
-    return [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
   const parts: number[] = [];
   for (let i = 7; i >= 0; i--) parts.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));

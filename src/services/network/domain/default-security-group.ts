@@ -2,21 +2,25 @@
 // port) exactly once: the default-group row is claimed first (primary key on the project), and only its winner
 // creates the group with Neutron's four rules.
 import type { NetworkContext, NetworkDb, NetworkTrx } from '../context.ts';
+import { compiled } from '../store/compiled.ts';
 import { enforceQuota } from './quota-check.ts';
 import { insertGroup, type Recorder } from './sg-store.ts';
 
 export const DEFAULT_SG_NAME = 'default';
 export const DEFAULT_SG_DESCRIPTION = 'Default security group';
 
+const defaultGroupRow = compiled(1, (db, projectId: string) =>
+  db
+    .selectFrom('network_default_security_groups')
+    .select('security_group_id')
+    .where('project_id', '=', projectId),
+);
+
 export async function defaultGroupId(
   db: NetworkDb | NetworkTrx,
   projectId: string,
 ): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('network_default_security_groups')
-    .select('security_group_id')
-    .where('project_id', '=', projectId)
-    .executeTakeFirst();
+  const [row] = await defaultGroupRow(db, projectId);
   return row?.security_group_id;
 }
 

@@ -1,10 +1,13 @@
-// IP address management: which subnets a port's addresses come from, the lowest free address of the pools,
-// requested addresses, EUI-64 SLAAC addresses; rows in network_ip_allocations whose primary key
-// (network_id, ip_address) makes handing one address out twice impossible (a losing racer retries).
+// IP address management: which subnets a port's addresses come from, the lowest free address of the pools (probed
+// from the subnet's low-water mark, domain/ipam-marks.ts), requested addresses, EUI-64 SLAAC addresses; rows in
+// network_ip_allocations whose primary key (network_id, ip_address) makes handing one address out twice impossible
+// (a losing racer retries).
 import { ApiError } from '../../../platform/errors.ts';
 import type { NetworkDb, NetworkTrx } from '../context.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
+import { compiledInsert } from '../store/compiled.ts';
 import { contains, eui64, formatIp, type Ip, parseIp } from './cidr.ts';
+import { advanceMark, readMark } from './ipam-marks.ts';
 import {
   candidateSubnets,
   isAutoAddress,
@@ -132,26 +135,104 @@ export async function planAddresses(
   return plans.sort((a, b) => Number(a.kind !== 'specific') - Number(b.kind !== 'specific'));
 }
 
-async function takenIn(trx: NetworkTrx, networkId: string): Promise<Set<string>> {
+const insertAllocation = compiledInsert('network_ip_allocations');
+
+/** Which of these addresses the network has allocated already (one indexed lookup per address). */
+async function takenAmong(trx: NetworkTrx, networkId: string, texts: string[]): Promise<Set<string>> {
+  if (texts.length === 0) return new Set();
   const rows = await trx
     .selectFrom('network_ip_allocations')
     .select('ip_address')
     .where('network_id', '=', networkId)
+    .where('ip_address', 'in', texts)
     .execute();
   return new Set(rows.map((r) => r.ip_address));
 }
 
-/** The free addresses at the start of a subnet's pools (at most `want`), in order. */
-function freeAddresses(s: SubnetInfo, taken: Set<string>, want: number): string[] {
-  const out: string[] = [];
-  for (const r of s.pools) {
-    for (let v = r.first; v <= r.last && out.length < want; v++) {
-      const text = formatIp({ version: s.net.version, value: v });
-      if (!taken.has(text)) out.push(text);
+/** Pools in ascending, non-overlapping order: pool order is address order, so a low-water mark applies. */
+function ascending(s: SubnetInfo): boolean {
+  for (let i = 1; i < s.pools.length; i++) if (s.pools[i]!.first <= s.pools[i - 1]!.last) return false;
+  return true;
+}
+
+/** The subnet's pool addresses in pool order, from `from` on (undefined: all). */
+function* poolAddresses(s: SubnetInfo, from: bigint | undefined): Generator<bigint> {
+  for (const r of s.pools)
+    for (let v = from !== undefined && from > r.first ? from : r.first; v <= r.last; v++) yield v;
+}
+
+/**
+ * The first `want` free addresses of a subnet's pools in pool order, from `from` on: candidates are checked against
+ * the allocations in growing batches (a mark usually points at a free address, so one small batch answers).
+ */
+async function freeAddresses(
+  trx: NetworkTrx,
+  networkId: string,
+  s: SubnetInfo,
+  from: bigint | undefined,
+  local: Set<string>,
+  want: number,
+): Promise<{ value: bigint; text: string }[]> {
+  const out: { value: bigint; text: string }[] = [];
+  const addresses = poolAddresses(s, from);
+  for (let batch = 8; out.length < want; batch = Math.min(batch * 8, 4096)) {
+    const candidates: { value: bigint; text: string }[] = [];
+    for (let next = addresses.next(); !next.done; next = addresses.next()) {
+      const text = formatIp({ version: s.net.version, value: next.value });
+      if (!local.has(text)) candidates.push({ value: next.value, text });
+      if (candidates.length >= batch) break;
     }
-    if (out.length >= want) break;
+    if (candidates.length === 0) break;
+    const taken = await takenAmong(
+      trx,
+      networkId,
+      candidates.map((c) => c.text),
+    );
+    for (const c of candidates) if (!taken.has(c.text) && out.length < want) out.push(c);
   }
   return out;
+}
+
+/** A mark is moved once it lags this many addresses behind (the first probe batch still reaches past it). */
+const MARK_LAG = 4n;
+
+/**
+ * One address of the first subnet with a free one (the lowest, or on a retry one of the first few), moving that
+ * subnet's mark up to what is now known allocated once it lags behind. `moved`: subnets whose mark this allocation
+ * moved already (their marks read with the subnets are stale).
+ */
+async function allocateAny(
+  trx: NetworkTrx,
+  networkId: string,
+  subnets: SubnetInfo[],
+  local: Set<string>,
+  spread: number,
+  moved: Set<string>,
+): Promise<Allocation | undefined> {
+  for (const s of subnets) {
+    const marked = ascending(s);
+    const mark = !marked
+      ? undefined
+      : s.mark && !moved.has(s.row.id)
+        ? s.mark
+        : await readMark(trx, s.row.id);
+    let free = await freeAddresses(trx, networkId, s, mark?.next, local, spread);
+    // Nothing above the mark: look from the start before calling the pools exhausted.
+    if (free.length === 0 && mark?.next !== undefined)
+      free = await freeAddresses(trx, networkId, s, undefined, local, spread);
+    if (free.length === 0) continue;
+    const chosen = free[Math.floor(Math.random() * free.length)]!;
+    if (mark) {
+      const next = chosen === free[0] ? chosen.value + 1n : free[0]!.value;
+      const base = mark.next ?? s.pools[0]!.first;
+      if (next < base || next - base >= MARK_LAG) {
+        await advanceMark(trx, s.row.id, mark, next);
+        moved.add(s.row.id);
+      }
+    }
+    return { subnetId: s.row.id, ipAddress: chosen.text };
+  }
+  return undefined;
 }
 
 /**
@@ -164,41 +245,40 @@ export async function allocate(
   plans: Plan[],
   attempt = 0,
 ): Promise<Allocation[]> {
-  const taken = await takenIn(trx, port.networkId);
+  const fixed = plans.flatMap((p) =>
+    p.kind === 'specific'
+      ? [formatIp(p.ip)]
+      : p.kind === 'eui64'
+        ? [formatIp(eui64(p.subnet.net, port.mac))]
+        : [],
+  );
+  const taken = await takenAmong(trx, port.networkId, fixed);
+  const local = new Set<string>();
+  const moved = new Set<string>();
   const out: Allocation[] = [];
   for (const p of plans) {
     let chosen: Allocation | undefined;
     if (p.kind === 'specific' || p.kind === 'eui64') {
       const ip = p.kind === 'specific' ? p.ip : eui64(p.subnet.net, port.mac);
       const text = formatIp(ip);
-      if (taken.has(text)) throw ipAlreadyAllocated(text, p.subnet.row.id);
+      if (taken.has(text) || local.has(text)) throw ipAlreadyAllocated(text, p.subnet.row.id);
       chosen = { subnetId: p.subnet.row.id, ipAddress: text };
     } else {
       const spread = attempt === 0 ? 1 : Math.min(4 * attempt, 64);
-      for (const s of p.subnets) {
-        const free = freeAddresses(s, taken, spread);
-        if (free.length > 0) {
-          chosen = { subnetId: s.row.id, ipAddress: free[Math.floor(Math.random() * free.length)]! };
-          break;
-        }
-      }
+      chosen = await allocateAny(trx, port.networkId, p.subnets, local, spread, moved);
       if (!chosen) throw ipGenerationFailure(port.networkId);
     }
-    taken.add(chosen.ipAddress);
+    local.add(chosen.ipAddress);
     out.push(chosen);
   }
-  if (out.length > 0)
-    await trx
-      .insertInto('network_ip_allocations')
-      .values(
-        out.map((a) => ({
-          network_id: port.networkId,
-          ip_address: a.ipAddress,
-          subnet_id: a.subnetId,
-          port_id: port.id,
-        })),
-      )
-      .execute();
+  const rows = out.map((a) => ({
+    network_id: port.networkId,
+    ip_address: a.ipAddress,
+    subnet_id: a.subnetId,
+    port_id: port.id,
+  }));
+  if (rows.length === 1) await insertAllocation(trx, rows[0]!);
+  else if (rows.length > 1) await trx.insertInto('network_ip_allocations').values(rows).execute();
   return out;
 }
 

@@ -4,6 +4,7 @@ import type { Caller } from '../api/resource.ts';
 import type { NetworkContext, NetworkDb, NetworkTrx } from '../context.ts';
 import { notFound } from '../errors.ts';
 import type { NetworksTable, PortsTable, SubnetsTable } from '../store/tables-core.ts';
+import { releaseAddresses } from './ipam-marks.ts';
 import { networkAccess } from './network-access.ts';
 
 export type Db = NetworkDb | NetworkTrx;
@@ -139,11 +140,15 @@ export async function dropPortAddress(
   port: PortsTable,
   subnetId: string,
 ): Promise<void> {
-  await trx
-    .deleteFrom('network_ip_allocations')
-    .where('port_id', '=', port.id)
-    .where('subnet_id', '=', subnetId)
-    .execute();
+  await releaseAddresses(
+    trx,
+    await trx
+      .deleteFrom('network_ip_allocations')
+      .where('port_id', '=', port.id)
+      .where('subnet_id', '=', subnetId)
+      .returning(['subnet_id', 'ip_address'])
+      .execute(),
+  );
   await trx
     .updateTable('network_ports')
     .set({ updated_at: cx.nowIso(), revision_number: port.revision_number + 1 })

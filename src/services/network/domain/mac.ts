@@ -1,11 +1,23 @@
 // MAC addresses: random ones under the configured base_mac (as Neutron's get_random_mac) and validation.
 import { randomBytes } from 'node:crypto';
 
+/** Random bytes drawn 6 at a time from a pool refilled in blocks (one system call per 256 MACs). */
+let pool = Buffer.alloc(0);
+let used = 0;
+function sixRandomBytes(): Buffer {
+  if (used + 6 > pool.length) {
+    pool = randomBytes(6 * 256);
+    used = 0;
+  }
+  used += 6;
+  return pool.subarray(used - 6, used);
+}
+
 /** A random MAC keeping base_mac's first three octets (four when its fourth is not 00). */
 export function randomMac(baseMac: string): string {
   const base = baseMac.toLowerCase().split(':');
   const keep = base[3] && base[3] !== '00' ? 4 : 3;
-  const rnd = randomBytes(6);
+  const rnd = sixRandomBytes();
   const out: string[] = [];
   for (let i = 0; i < 6; i++) out.push(i < keep ? base[i]! : rnd[i]!.toString(16).padStart(2, '0'));
   return out.join(':');

@@ -5,9 +5,11 @@ import type { Change } from '../../../platform/db/writer.ts';
 import { ApiError } from '../../../platform/errors.ts';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
 import { conflict, notFound } from '../errors.ts';
+import { compiled, compiledInsert } from '../store/compiled.ts';
 import type { PortsTable } from '../store/tables-core.ts';
 import { hooks } from './hooks.ts';
 import { type Allocation, allocate, type FixedIpRequest, planAddresses } from './ipam.ts';
+import { releaseAddresses } from './ipam-marks.ts';
 import { randomMac } from './mac.ts';
 import { implementPortOps } from './port-ops.ts';
 import { portSecurityGroups } from './port-security-groups.ts';
@@ -70,14 +72,20 @@ export function portSecurityRequiredForGroups(): ApiError {
   );
 }
 
+const networkById = compiled(1, (db, id: string) =>
+  db.selectFrom('network_networks').selectAll().where('id', '=', id),
+);
+const portWithMac = compiled(2, (db, networkId: string, mac: string) =>
+  db
+    .selectFrom('network_ports')
+    .select('id')
+    .where('network_id', '=', networkId)
+    .where('mac_address', '=', mac),
+);
+const insertPort = compiledInsert('network_ports');
+
 async function chooseMac(cx: NetworkContext, trx: NetworkTrx, networkId: string, given?: string) {
-  const used = async (mac: string) =>
-    (await trx
-      .selectFrom('network_ports')
-      .select('id')
-      .where('network_id', '=', networkId)
-      .where('mac_address', '=', mac)
-      .executeTakeFirst()) !== undefined;
+  const used = async (mac: string) => (await portWithMac(trx, networkId, mac)).length > 0;
   if (given !== undefined) {
     if (await used(given)) throw macInUse(networkId, given);
     return given;
@@ -97,11 +105,7 @@ export async function createPort(
   record?: Record_,
   attempt = 0,
 ): Promise<PortCreated> {
-  const network = await trx
-    .selectFrom('network_networks')
-    .selectAll()
-    .where('id', '=', np.networkId)
-    .executeTakeFirst();
+  const [network] = await networkById(trx, np.networkId);
   if (!network) throw notFound('NetworkNotFound', `Network ${np.networkId} could not be found.`);
   const owner = np.deviceOwner ?? '';
   const pse = np.portSecurityEnabled ?? network.port_security_enabled === 1;
@@ -134,16 +138,16 @@ export async function createPort(
     ),
     extra_dhcp_opts: JSON.stringify(np.extraDhcpOpts ?? []),
   };
-  const subnets = await subnetsOfNetwork(trx, network.id);
+  const subnets = await subnetsOfNetwork(trx, network.id, { withMarks: true });
   const plans = await planAddresses(trx, network.id, subnets, owner, np.fixedIps);
-  await trx.insertInto('network_ports').values(row).execute();
+  await insertPort(trx, row);
   const ips = await allocate(trx, { id: row.id, networkId: network.id, mac }, plans, attempt);
   let groups: string[] = [];
   if (pse && (!isTrusted(owner) || (np.securityGroups !== undefined && np.securityGroups.length > 0)))
     groups = await portSecurityGroups().bind(
       cx,
       trx,
-      { id: row.id, projectId: row.project_id },
+      { id: row.id, projectId: row.project_id, created: true },
       np.securityGroups,
     );
   record?.({ kind: 'port', id: row.id, action: 'create', projectId: row.project_id });
@@ -161,7 +165,14 @@ export async function deletePort(
   if (!row) return undefined;
   for (const h of hooks.portDeleted) await h(cx, trx, row);
   await portSecurityGroups().unbind(cx, trx, row.id);
-  await trx.deleteFrom('network_ip_allocations').where('port_id', '=', row.id).execute();
+  await releaseAddresses(
+    trx,
+    await trx
+      .deleteFrom('network_ip_allocations')
+      .where('port_id', '=', row.id)
+      .returning(['subnet_id', 'ip_address'])
+      .execute(),
+  );
   await trx
     .deleteFrom('network_tags')
     .where('resource_type', '=', 'ports')

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
 import { eui64, formatIp } from './cidr.ts';
 import { allocate, type Plan } from './ipam.ts';
+import { releaseAddresses } from './ipam-marks.ts';
 import { createPort, deletePort, type Record_, touchPort } from './port-create.ts';
 import {
   DHCP_OWNER,
@@ -86,11 +87,15 @@ export async function syncDhcpPort(
     .filter((s) => !heldIds.has(s.row.id))
     .map((s) => (isAutoAddress(s.row) ? { kind: 'eui64', subnet: s } : { kind: 'any', subnets: [s] }));
   for (const h of stale)
-    await trx
-      .deleteFrom('network_ip_allocations')
-      .where('network_id', '=', networkId)
-      .where('ip_address', '=', h.ip_address)
-      .execute();
+    await releaseAddresses(
+      trx,
+      await trx
+        .deleteFrom('network_ip_allocations')
+        .where('network_id', '=', networkId)
+        .where('ip_address', '=', h.ip_address)
+        .returning(['subnet_id', 'ip_address'])
+        .execute(),
+    );
   if (plans.length > 0)
     await allocate(trx, { id: port.id, networkId, mac: port.mac_address }, plans, attempt);
   if (stale.length > 0 || plans.length > 0) await touchPort(cx, trx, port, record);

@@ -11,6 +11,7 @@ import {
   type Plan,
   planAddresses,
 } from './ipam.ts';
+import { releaseAddresses } from './ipam-marks.ts';
 import { isAutoAddress, ROUTER_INTERFACE_OWNERS, subnetsOfNetwork } from './subnet-rows.ts';
 
 const ROUTER_SNAT = [...ROUTER_INTERFACE_OWNERS, 'network:router_centralized_snat'];
@@ -65,12 +66,16 @@ export async function updatePortIps(
     else keep.push(a);
   }
   for (const a of remove)
-    await trx
-      .deleteFrom('network_ip_allocations')
-      .where('network_id', '=', port.network_id)
-      .where('ip_address', '=', a.ipAddress)
-      .where('port_id', '=', port.id)
-      .execute();
+    await releaseAddresses(
+      trx,
+      await trx
+        .deleteFrom('network_ip_allocations')
+        .where('network_id', '=', port.network_id)
+        .where('ip_address', '=', a.ipAddress)
+        .where('port_id', '=', port.id)
+        .returning(['subnet_id', 'ip_address'])
+        .execute(),
+    );
   if (add.length > 0)
     await allocate(trx, { id: port.id, networkId: port.network_id, mac: port.mac_address }, add, attempt);
   return add.length > 0 || remove.length > 0;

@@ -6,12 +6,13 @@ export interface PortSecurityGroupOps {
    * Sets a port's groups: `requested` ids (each must exist and be usable by the project → 404
    * SecurityGroupNotFound), or undefined for the project's default group (created on first use).
    * Returns the ids bound. Optional: `deviceOwner` (network:* and neutron:* ports carry no groups, as Neutron's
-   * trusted ports) and `isAdmin` (an admin request may name any project's groups).
+   * trusted ports), `isAdmin` (an admin request may name any project's groups) and `created` (a port made in this
+   * transaction, with no bindings to replace).
    */
   bind(
     cx: NetworkContext,
     trx: NetworkTrx,
-    port: { id: string; projectId: string; deviceOwner?: string; isAdmin?: boolean },
+    port: { id: string; projectId: string; deviceOwner?: string; isAdmin?: boolean; created?: boolean },
     requested: string[] | undefined,
   ): Promise<string[]>;
   /** The groups of many ports. */

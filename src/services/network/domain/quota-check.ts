@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { NetworkQuotaDefaults } from '../../../platform/config.ts';
 import type { NetworkContext, NetworkDb, NetworkTrx } from '../context.ts';
 import { overQuota } from '../errors.ts';
+import { compiled } from '../store/compiled.ts';
 
 export type QuotaResource = keyof NetworkQuotaDefaults;
 
@@ -76,6 +77,14 @@ export async function projectQuotaLimits(
   return out;
 }
 
+const overrideOf = compiled(2, (db, projectId: string, resource: string) =>
+  db
+    .selectFrom('network_quotas')
+    .select('quota_limit')
+    .where('project_id', '=', projectId)
+    .where('resource', '=', resource),
+);
+
 export async function quotaLimit(
   cx: NetworkContext,
   trx: NetworkTrx,
@@ -83,12 +92,7 @@ export async function quotaLimit(
   resource: QuotaResource,
 ): Promise<number> {
   if (limitSource) return limitSource(trx, projectId, resource);
-  const row = await trx
-    .selectFrom('network_quotas')
-    .select('quota_limit')
-    .where('project_id', '=', projectId)
-    .where('resource', '=', resource)
-    .executeTakeFirst();
+  const [row] = await overrideOf(trx, projectId, resource);
   return row?.quota_limit ?? cx.config.quotas[resource];
 }
 

@@ -1,6 +1,7 @@
 // The security area's implementation of the port ↔ security group seam: binding requested groups (or the
 // project's default group), reading them back for port views, and dropping them with the port.
 import type { NetworkContext, NetworkTrx } from '../context.ts';
+import { compiledInsert } from '../store/compiled.ts';
 import { ensureDefaultGroupIn } from './default-security-group.ts';
 import type { PortSecurityGroupOps } from './port-security-groups.ts';
 import { isForeignKeyViolation, sgErrors } from './sg-errors.ts';
@@ -37,16 +38,21 @@ async function chosenGroups(
   return ids;
 }
 
+const insertBinding = compiledInsert('network_port_security_groups');
+
 export const sgPortBindings: PortSecurityGroupOps = {
   async bind(cx, trx, port, requested) {
     const ids = isTrustedOwner(port.deviceOwner) ? [] : await chosenGroups(cx, trx, port, requested);
-    await trx.deleteFrom('network_port_security_groups').where('port_id', '=', port.id).execute();
+    if (!port.created)
+      await trx.deleteFrom('network_port_security_groups').where('port_id', '=', port.id).execute();
     if (ids.length > 0) {
       try {
-        await trx
-          .insertInto('network_port_security_groups')
-          .values(ids.map((security_group_id) => ({ port_id: port.id, security_group_id })))
-          .execute();
+        if (ids.length === 1) await insertBinding(trx, { port_id: port.id, security_group_id: ids[0]! });
+        else
+          await trx
+            .insertInto('network_port_security_groups')
+            .values(ids.map((security_group_id) => ({ port_id: port.id, security_group_id })))
+            .execute();
       } catch (e) {
         // A requested group deleted meanwhile.
         if (isForeignKeyViolation(e)) throw sgErrors.notFound(ids.join(', '));

@@ -1,13 +1,17 @@
 // Subnet rows as the IPAM sees them: parsed CIDR, pools as ranges, IPv6 address modes.
 import type { NetworkDb, NetworkTrx } from '../context.ts';
+import { compiled } from '../store/compiled.ts';
 import type { SubnetsTable } from '../store/tables-core.ts';
 import { type IpRange, type Net, parseCidr, parseIp } from './cidr.ts';
+import { type Mark, markOf } from './ipam-marks.ts';
 
 export interface SubnetInfo {
   row: SubnetsTable;
   net: Net;
   pools: IpRange[];
   serviceTypes: string[];
+  /** The IPAM mark as read with the subnet, in the transaction about to allocate (subnetsOfNetwork withMarks). */
+  mark?: Mark;
 }
 
 export const AUTO_ADDRESS_MODES = ['slaac', 'dhcpv6-stateless'];
@@ -36,24 +40,67 @@ export function isAutoAddress(
   );
 }
 
+type Parsed = Omit<SubnetInfo, 'row'>;
+
+/** Parsed CIDR, pools and service types by their stored text (read-only, shared by every SubnetInfo of it). */
+const parsed = new Map<string, Parsed>();
+
 export function subnetInfo(row: SubnetsTable): SubnetInfo {
-  const net = parseCidr(row.cidr)!.net;
-  const pools = (JSON.parse(row.allocation_pools) as { start: string; end: string }[]).map((p) => ({
-    first: parseIp(p.start)!.value,
-    last: parseIp(p.end)!.value,
-  }));
-  return { row, net, pools, serviceTypes: JSON.parse(row.service_types) as string[] };
+  const key = `${row.cidr}|${row.allocation_pools}|${row.service_types}`;
+  let p = parsed.get(key);
+  if (!p) {
+    p = Object.freeze({
+      net: Object.freeze(parseCidr(row.cidr)!.net),
+      pools: Object.freeze(
+        (JSON.parse(row.allocation_pools) as { start: string; end: string }[]).map((r) =>
+          Object.freeze({ first: parseIp(r.start)!.value, last: parseIp(r.end)!.value }),
+        ),
+      ) as IpRange[],
+      serviceTypes: Object.freeze(JSON.parse(row.service_types) as string[]) as string[],
+    });
+    if (parsed.size >= 1000) parsed.clear();
+    parsed.set(key, p);
+  }
+  return { row, net: p.net, pools: p.pools, serviceTypes: p.serviceTypes };
 }
 
-export async function subnetsOfNetwork(db: NetworkDb | NetworkTrx, networkId: string): Promise<SubnetInfo[]> {
-  const rows = await db
-    .selectFrom('network_subnets')
-    .selectAll()
-    .where('network_id', '=', networkId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  return rows.map(subnetInfo);
+const subnetsWithMarks = compiled(1, (db, networkId: string) =>
+  db
+    .selectFrom('network_subnets as s')
+    .leftJoin('network_ipam_marks as m', 'm.subnet_id', 's.id')
+    .selectAll('s')
+    .select(['m.next_free as mark_next_free', 'm.version as mark_version'])
+    .where('s.network_id', '=', networkId)
+    .orderBy('s.created_at')
+    .orderBy('s.id'),
+);
+
+/**
+ * A network's subnets in creation order. `withMarks`: with their IPAM marks, read in the same statement (only for a
+ * transaction that allocates before releasing any address: a release would lower a mark read earlier).
+ */
+export async function subnetsOfNetwork(
+  db: NetworkDb | NetworkTrx,
+  networkId: string,
+  opts: { withMarks?: boolean } = {},
+): Promise<SubnetInfo[]> {
+  if (!opts.withMarks) {
+    const rows = await db
+      .selectFrom('network_subnets')
+      .selectAll()
+      .where('network_id', '=', networkId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(subnetInfo);
+  }
+  const rows = await subnetsWithMarks(db, networkId);
+  // The row keeps the two mark columns (unused beyond this point).
+  return rows.map((row) => {
+    const info = subnetInfo(row);
+    info.mark = markOf(row.mark_next_free, row.mark_version);
+    return info;
+  });
 }
 
 /**

@@ -76,6 +76,16 @@ export interface IpAllocationsTable {
   port_id: string;
 }
 
+/**
+ * A subnet's IPAM low-water mark: every pool address below `next_free` (32 hex digits; '' = the pools' start) is
+ * allocated. Advanced by allocations, lowered by releases (domain/ipam-marks.ts).
+ */
+export interface IpamMarksTable {
+  subnet_id: string;
+  next_free: string;
+  version: number;
+}
+
 export interface SubnetPoolsTable extends StandardColumns {
   ip_version: number;
   /** JSON [cidr], compacted. */
@@ -99,6 +109,7 @@ export interface CoreTables {
   network_subnets: SubnetsTable;
   network_ports: PortsTable;
   network_ip_allocations: IpAllocationsTable;
+  network_ipam_marks: IpamMarksTable;
   network_subnetpools: SubnetPoolsTable;
   network_address_scopes: AddressScopesTable;
 }
