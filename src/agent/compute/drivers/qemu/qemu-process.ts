@@ -80,11 +80,26 @@ export async function livePid(pidFile: string, guestId: string): Promise<number 
   return (await isGuestProcess(pid, guestId)) ? pid : undefined;
 }
 
-/** Waits until the process is gone; false when it still runs after timeoutMs. */
-export async function waitForExit(pid: number, guestId: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until the process is gone; false when it still runs after timeoutMs. Gone means past the kernel's whole
+ * exit: its memory goes (and with it the cmdline) before its files close, so a QEMU whose cmdline is empty may
+ * still hold its pidfile lock; only a zombie, a reaped pid or another process under that pid has let go.
+ */
+export async function waitForExit(
+  pid: number,
+  guestId: string,
+  timeoutMs: number,
+  /** The process's start time (stat field 22) read while it surely ran; read now when not given. */
+  started?: string,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  started ??= await processStart(pid);
+  const exited = async () => {
+    const f = await statFields(`/proc/${pid}/stat`);
+    return !f || f[19] !== started || f[0] === 'Z' || f[0] === 'X';
+  };
   for (let pause = 2; ; pause = Math.min(50, pause * 2)) {
-    if (!(await isGuestProcess(pid, guestId))) return true;
+    if (!(await isGuestProcess(pid, guestId)) && (await exited())) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
   }
@@ -92,14 +107,20 @@ export async function waitForExit(pid: number, guestId: string, timeoutMs: numbe
 
 /** SIGKILLs the guest's QEMU (only after checking the pid is still that guest's) and waits for it to go. */
 export async function killGuestProcess(pid: number, guestId: string): Promise<void> {
+  const started = await processStart(pid);
   if (!(await isGuestProcess(pid, guestId))) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
-  if (!(await waitForExit(pid, guestId, 10_000)))
+  if (!(await waitForExit(pid, guestId, 10_000, started)))
     throw new DriverError(`QEMU of guest ${guestId} (pid ${pid}) survived SIGKILL`, { transient: true });
+}
+
+/** When the process started (clock ticks since boot, as text), or undefined when there is none. */
+async function processStart(pid: number): Promise<string | undefined> {
+  return (await statFields(`/proc/${pid}/stat`))?.[19];
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
