@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { queryProfile } from './query-profile.ts';
 import { withStatementCache } from './statement-cache.ts';
+import { startWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -36,6 +37,9 @@ function openSqlite(file: string): Database {
   conn.pragma('synchronous = NORMAL');
   conn.pragma('busy_timeout = 5000');
   conn.pragma('foreign_keys = ON');
+  // A file database checkpoints from a worker thread; the writer's own checkpoint only if that falls far behind.
+  const checkpointer = file === ':memory:' ? undefined : startWalCheckpointer(file);
+  if (checkpointer) conn.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
   const db = new Kysely({
     dialect: new SqliteDialect({ database: withStatementCache(conn) }),
     ...queryProfile(),
@@ -45,7 +49,10 @@ function openSqlite(file: string): Database {
     db,
     description: `sqlite ${file}`,
     listen: async () => async () => {},
-    close: () => db.destroy(),
+    async close() {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
