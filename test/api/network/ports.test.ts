@@ -74,6 +74,33 @@ describe('ports', () => {
     assert.deepEqual(f.body.port, { id: p.id, mac_address: p.mac_address });
   });
 
+  test('bound to a host the port goes ACTIVE; unbound it goes DOWN', async () => {
+    const net = await network(alice.token);
+    const made = await port(tc.adminToken, {
+      network_id: net,
+      project_id: alice.projectId,
+      device_owner: 'compute:nova',
+      device_id: 'vm-unbind',
+      'binding:host_id': 'h1',
+    });
+    assert.equal(made.status, 201, made.text);
+    const id = made.body.port.id;
+    const status = async () =>
+      (await neutron(tc, 'GET', `/ports/${id}`, { token: alice.token })).body.port.status as string;
+    for (let i = 0; i < 100 && (await status()) !== 'ACTIVE'; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await status(), 'ACTIVE', 'the (fake) data plane wired it');
+    const unbound = await neutron(tc, 'PUT', `/ports/${id}`, {
+      token: tc.adminToken,
+      body: { port: { 'binding:host_id': '' } },
+    });
+    assert.equal(unbound.status, 200, unbound.text);
+    assert.equal(unbound.body.port.status, 'DOWN');
+    assert.equal(unbound.body.port['binding:vif_type'], 'unbound');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await status(), 'DOWN', 'and stays DOWN');
+  });
+
   test('a port on a network without subnets has no addresses; bulk create spans networks', async () => {
     const a = await network(alice.token);
     const b = await network(alice.token);

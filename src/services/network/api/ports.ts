@@ -14,6 +14,7 @@ import {
 } from '../domain/port-create.ts';
 import { updatePortIps } from '../domain/port-ips.ts';
 import { portSecurityGroups } from '../domain/port-security-groups.ts';
+import { setPortStatus } from '../domain/port-status.ts';
 import { writeRetrying } from '../domain/port-write.ts';
 import { countQuotaIn, enforceQuota } from '../domain/quota-check.ts';
 import { conflict } from '../errors.ts';
@@ -196,6 +197,17 @@ async function updatePort(cx: NetworkContext, ctx: RouteContext) {
     record({ kind: 'port', id: cur.id, action: 'update', projectId: cur.project_id });
     return next;
   });
+  // Unbound from its host, a port is no longer wired anywhere: DOWN, as Neutron sets it (and Nova hears
+  // network-vif-unplugged when it was ACTIVE).
+  if (v['binding:host_id'] === '' && before.host_id !== '' && row.status !== 'DOWN')
+    if (await setPortStatus(cx, row.id, 'DOWN')) {
+      const fresh = await cx.db
+        .selectFrom('network_ports')
+        .selectAll()
+        .where('id', '=', row.id)
+        .executeTakeFirst();
+      if (fresh) Object.assign(row, fresh);
+    }
   return { body: { port: view(ctx, portSpec, (await renderPorts(cx, cx.db, [row]))[0]!) } };
 }
 
