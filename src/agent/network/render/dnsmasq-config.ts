@@ -92,6 +92,25 @@ export interface DnsmasqPaths {
   log: string;
 }
 
+/**
+ * The start of every dnsmasq argv the agent runs (DHCP and router advertisements): no config file, no DNS, bound to
+ * exactly `devices`.
+ */
+export function dnsmasqBase(devices: string[]): string[] {
+  return [
+    'dnsmasq',
+    '--conf-file=',
+    // The state dir may be private to root (re-read on SIGHUP after dropping privileges would fail).
+    '--user=root',
+    '--no-hosts',
+    '--no-resolv',
+    '--port=0',
+    '--bind-interfaces',
+    ...devices.map((d) => `--interface=${d}`),
+    '--except-interface=lo',
+  ];
+}
+
 /** The argv (dnsmasq first) for a network; it changes only when the served subnets or the device change. */
 export function dnsmasqArgv(
   network: DpNetwork,
@@ -105,16 +124,7 @@ export function dnsmasqArgv(
       : `--dhcp-range=set:${tagOf(s.id)},${ipv4NetworkAddress(s.cidr)},static,${ipv4Netmask(prefixLength(s.cidr))},${leaseSeconds}s`,
   );
   return [
-    'dnsmasq',
-    '--conf-file=',
-    // The state dir may be private to root (re-read on SIGHUP after dropping privileges would fail).
-    '--user=root',
-    '--no-hosts',
-    '--no-resolv',
-    '--port=0',
-    '--bind-interfaces',
-    `--interface=${device}`,
-    '--except-interface=lo',
+    ...dnsmasqBase([device]),
     ...ranges,
     `--dhcp-hostsfile=${paths.hosts}`,
     `--dhcp-optsfile=${paths.opts}`,

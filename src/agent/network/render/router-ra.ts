@@ -2,6 +2,7 @@
 import type { DpNetwork, DpRouter, Ipv6Mode } from '../desired-state.ts';
 import { prefixLength } from '../ip-math.ts';
 import { routerIfName } from '../naming.ts';
+import { dnsmasqBase } from './dnsmasq-config.ts';
 
 /** One advertised prefix: the router interface (qr-) on the subnet and the subnet's ipv6_ra_mode. */
 export interface RaContext {
@@ -52,15 +53,7 @@ export function raDnsmasqArgv(contexts: RaContext[], paths: RaPaths): string[] |
   if (!contexts.length) return undefined;
   const devices = [...new Set(contexts.map((c) => c.device))];
   return [
-    'dnsmasq',
-    '--conf-file=',
-    '--user=root',
-    '--no-hosts',
-    '--no-resolv',
-    '--port=0',
-    '--bind-interfaces',
-    ...devices.map((d) => `--interface=${d}`),
-    '--except-interface=lo',
+    ...dnsmasqBase(devices),
     '--enable-ra',
     ...contexts.map(
       (c) => `--dhcp-range=set:ra-${c.subnetId},::,constructor:${c.device},${DNSMASQ_MODE[c.mode]},64`,
