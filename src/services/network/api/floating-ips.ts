@@ -3,14 +3,7 @@
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
 import { type AssociationRequest, resolveAssociation } from '../domain/floating-ip-assoc.ts';
-import {
-  type Db,
-  loadPorts,
-  OWNER_FLOATINGIP,
-  subnetsOfNetwork,
-  visibleNetwork,
-  visiblePort,
-} from '../domain/l3-core.ts';
+import { type Db, loadPorts, OWNER_FLOATINGIP, visibleNetwork, visiblePort } from '../domain/l3-core.ts';
 import {
   externalIpExhausted,
   fipInUseByPortForwarding,
@@ -21,6 +14,7 @@ import { ipAddressError, ipVersion } from '../domain/l3-ip.ts';
 import { createPortIn, deletePortIn } from '../domain/port-ops.ts';
 import { writeRetrying } from '../domain/port-write.ts';
 import { countQuotaIn, enforceQuota } from '../domain/quota-check.ts';
+import { subnetRowsOfNetwork } from '../domain/subnet-rows.ts';
 import type { FloatingIpsTable } from '../store/tables-l3.ts';
 import { bool, callerOf, targetOf } from './common.ts';
 import { listBody, parseListQuery } from './listing.ts';
@@ -164,7 +158,7 @@ async function createFloatingIp(cx: NetworkContext, ctx: RouteContext) {
   const net = await visibleNetwork(cx, caller, v['floating_network_id']);
   if (net.router_external !== 1)
     throw floatingIpBadRequest(`Network ${net.id} is not a valid external network`);
-  if (!(await subnetsOfNetwork(cx.db, net.id)).some((s) => s.ip_version === 4))
+  if (!(await subnetRowsOfNetwork(cx.db, net.id)).some((s) => s.ip_version === 4))
     throw floatingIpBadRequest(`Network ${net.id} does not contain any IPv4 subnet`);
   if (v['port_id']) await visiblePort(cx, caller, v['port_id']);
   const id = cx.ids.uuid();

@@ -71,16 +71,6 @@ export async function loadSubnets(db: Db, ids: readonly string[]): Promise<Map<s
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-export async function subnetsOfNetwork(db: Db, networkId: string): Promise<SubnetsTable[]> {
-  return db
-    .selectFrom('network_subnets')
-    .selectAll()
-    .where('network_id', '=', networkId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-}
-
 export async function loadNetwork(db: Db, id: string): Promise<NetworksTable | undefined> {
   return db.selectFrom('network_networks').selectAll().where('id', '=', id).executeTakeFirst();
 }

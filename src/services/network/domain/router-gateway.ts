@@ -4,7 +4,7 @@ import type { Change } from '../../../platform/db/writer.ts';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
 import type { NetworksTable } from '../store/tables-core.ts';
 import type { RoutersTable } from '../store/tables-l3.ts';
-import { OWNER_ROUTER_GATEWAY, subnetsOfNetwork } from './l3-core.ts';
+import { OWNER_ROUTER_GATEWAY } from './l3-core.ts';
 import { gatewayInUseByFloatingIp, routerBadRequest } from './l3-errors.ts';
 import { createPortIn, deletePortIn } from './port-ops.ts';
 import {
@@ -15,6 +15,7 @@ import {
   routesOf,
   validateRoutes,
 } from './router-ports.ts';
+import { subnetRowsOfNetwork } from './subnet-rows.ts';
 
 export interface ExternalFixedIp {
   subnet_id?: string;
@@ -114,7 +115,7 @@ export async function updateGateway(
   const gw = attached.find((a) => a.port.id === router.gw_port_id);
   const networkId = info?.network_id;
   const extIps = info?.external_fixed_ips ?? [];
-  const newSubnets = networkId ? await subnetsOfNetwork(trx, networkId) : [];
+  const newSubnets = networkId ? await subnetRowsOfNetwork(trx, networkId) : [];
   for (const ip of extIps) {
     if (ip.ip_address && newSubnets.some((s) => s.gateway_ip && s.gateway_ip === ip.ip_address))
       throw routerBadRequest(`External IP ${ip.ip_address} is the same as the gateway IP`);

@@ -3,16 +3,10 @@
 import type { NetworkTrx } from '../context.ts';
 import type { SubnetsTable } from '../store/tables-core.ts';
 import type { RoutersTable } from '../store/tables-l3.ts';
-import {
-  type Db,
-  type L3Port,
-  loadPorts,
-  loadSubnets,
-  OWNER_ROUTER_GATEWAY,
-  subnetsOfNetwork,
-} from './l3-core.ts';
+import { type Db, type L3Port, loadPorts, loadSubnets, OWNER_ROUTER_GATEWAY } from './l3-core.ts';
 import { invalidRoutes, routerBadRequest, routerNotFound, routesExhausted } from './l3-errors.ts';
 import { cidrContains, cidrsOverlap, ipVersion } from './l3-ip.ts';
+import { subnetRowsOfNetwork } from './subnet-rows.ts';
 
 /** Neutron's max_routes. */
 export const MAX_ROUTES = 30;
@@ -85,7 +79,7 @@ export async function checkDupRouterSubnets(
       if (newIds.has(ip.subnet_id))
         throw routerBadRequest(`Router already has a port on subnet ${ip.subnet_id}`);
       if (portType === OWNER_ROUTER_GATEWAY || port.device_owner === OWNER_ROUTER_GATEWAY) {
-        for (const s of await subnetsOfNetwork(db, port.network_id)) routerSubnetIds.push(s.id);
+        for (const s of await subnetRowsOfNetwork(db, port.network_id)) routerSubnetIds.push(s.id);
       } else {
         routerSubnetIds.push(ip.subnet_id);
       }

@@ -75,6 +75,17 @@ const subnetsWithMarks = compiled(1, (db, networkId: string) =>
     .orderBy('s.id'),
 );
 
+/** The network's subnet rows, oldest first. */
+export function subnetRowsOfNetwork(db: NetworkDb | NetworkTrx, networkId: string): Promise<SubnetsTable[]> {
+  return db
+    .selectFrom('network_subnets')
+    .selectAll()
+    .where('network_id', '=', networkId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
 /**
  * A network's subnets in creation order. `withMarks`: with their IPAM marks, read in the same statement (only for a
  * transaction that allocates before releasing any address: a release would lower a mark read earlier).
@@ -84,16 +95,7 @@ export async function subnetsOfNetwork(
   networkId: string,
   opts: { withMarks?: boolean } = {},
 ): Promise<SubnetInfo[]> {
-  if (!opts.withMarks) {
-    const rows = await db
-      .selectFrom('network_subnets')
-      .selectAll()
-      .where('network_id', '=', networkId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(subnetInfo);
-  }
+  if (!opts.withMarks) return (await subnetRowsOfNetwork(db, networkId)).map(subnetInfo);
   const rows = await subnetsWithMarks(db, networkId);
   // The row keeps the two mark columns (unused beyond this point).
   return rows.map((row) => {
