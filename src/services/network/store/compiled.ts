@@ -1,53 +1,19 @@
-// Statements of hot paths (a port create runs a dozen) compiled to SQL once per dialect: kysely otherwise builds
-// and compiles the same text on every call. Only for fixed shapes: no lists whose length varies per call.
-import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+// The platform's once-compiled statements (platform/db/compiled.ts), typed to the network tables.
+import type { Compilable, Kysely } from 'kysely';
+import * as platform from '../../../platform/db/compiled.ts';
 import type { NetworkTables } from './tables.ts';
 
 type Db = Kysely<NetworkTables>;
 
-/** Stands for the index-th argument while a statement is built. */
-class Arg {
-  constructor(readonly index: number) {}
-}
-
-/**
- * A statement built by `build` with placeholder arguments (each must be used as a value: compared, inserted,
- * set), compiled on first use with each dialect; every call runs that SQL with its arguments in their places.
- */
 export function compiled<A extends unknown[], R>(
   arity: A['length'],
   build: (db: Db, ...args: A) => Compilable<R>,
 ): (db: Db, ...args: A) => Promise<R[]> {
-  const byDialect = new Map<unknown, CompiledQuery<R>>();
-  return async (db, ...args) => {
-    const dialect = db.getExecutor().adapter.constructor;
-    let query = byDialect.get(dialect);
-    if (!query) {
-      const placeholders = Array.from({ length: arity }, (_, i) => new Arg(i)) as unknown as A;
-      query = build(db, ...placeholders).compile();
-      byDialect.set(dialect, query);
-    }
-    const parameters = query.parameters.map((p) => (p instanceof Arg ? args[p.index] : p));
-    return (await db.executeQuery(CompiledQuery.raw(query.sql, parameters) as CompiledQuery<R>)).rows;
-  };
+  return platform.compiled<NetworkTables, A, R>(arity, build);
 }
 
-/** A one-row insert of the row's defined columns, compiled as above once per set of columns. */
 export function compiledInsert<T extends keyof NetworkTables & string>(
   table: T,
 ): (db: Db, row: NetworkTables[T]) => Promise<unknown[]> {
-  const byColumns = new Map<string, (db: Db, ...args: unknown[]) => Promise<unknown[]>>();
-  return (db, row) => {
-    const values = row as unknown as Record<string, unknown>;
-    const columns = Object.keys(values).filter((c) => values[c] !== undefined);
-    const key = columns.join(',');
-    let run = byColumns.get(key);
-    if (!run) {
-      run = compiled(columns.length, (d, ...args: unknown[]) =>
-        d.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, args[i]])) as never),
-      );
-      byColumns.set(key, run);
-    }
-    return run(db, ...columns.map((c) => values[c]));
-  };
+  return platform.compiledInsert<NetworkTables, T>(table);
 }

@@ -1,0 +1,50 @@
+// Statements of hot paths compiled to SQL once per dialect: kysely otherwise builds and compiles the same text on
+// every call. Only for fixed shapes: no lists whose length varies per call.
+import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+
+/** Stands for the index-th argument while a statement is built. */
+class Arg {
+  constructor(readonly index: number) {}
+}
+
+/**
+ * A statement built by `build` with placeholder arguments (each must be used as a value: compared, inserted,
+ * set), compiled on first use with each dialect; every call runs that SQL with its arguments in their places.
+ */
+export function compiled<DB, A extends unknown[], R>(
+  arity: A['length'],
+  build: (db: Kysely<DB>, ...args: A) => Compilable<R>,
+): (db: Kysely<DB>, ...args: A) => Promise<R[]> {
+  const byDialect = new Map<unknown, CompiledQuery<R>>();
+  return async (db, ...args) => {
+    const dialect = db.getExecutor().adapter.constructor;
+    let query = byDialect.get(dialect);
+    if (!query) {
+      const placeholders = Array.from({ length: arity }, (_, i) => new Arg(i)) as unknown as A;
+      query = build(db, ...placeholders).compile();
+      byDialect.set(dialect, query);
+    }
+    const parameters = query.parameters.map((p) => (p instanceof Arg ? args[p.index] : p));
+    return (await db.executeQuery(CompiledQuery.raw(query.sql, parameters) as CompiledQuery<R>)).rows;
+  };
+}
+
+/** A one-row insert of the row's defined columns, compiled as above once per set of columns. */
+export function compiledInsert<DB, T extends keyof DB & string>(
+  table: T,
+): (db: Kysely<DB>, row: DB[T]) => Promise<unknown[]> {
+  const byColumns = new Map<string, (db: Kysely<DB>, ...args: unknown[]) => Promise<unknown[]>>();
+  return (db, row) => {
+    const values = row as unknown as Record<string, unknown>;
+    const columns = Object.keys(values).filter((c) => values[c] !== undefined);
+    const key = columns.join(',');
+    let run = byColumns.get(key);
+    if (!run) {
+      run = compiled<DB, unknown[], unknown>(columns.length, (d, ...args: unknown[]) =>
+        d.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, args[i]])) as never),
+      );
+      byColumns.set(key, run);
+    }
+    return run(db, ...columns.map((c) => values[c]));
+  };
+}
