@@ -7,7 +7,17 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { linkLocalOf } from '../../src/agent/network/ip-math.ts';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
-import { dataplaneSkip, inNs, neutron, sh, World, waitFor } from './network-dataplane-support.ts';
+import {
+  acceptRouterAdvertisements,
+  dataplaneSkip,
+  flapLinks,
+  globalIpv6,
+  inNs,
+  neutron,
+  sh,
+  World,
+  waitFor,
+} from './network-dataplane-support.ts';
 
 interface Port {
   id: string;
@@ -68,17 +78,7 @@ describe('IPv6 data plane end to end through the Neutron API', { skip: dataplane
     ports[name] = port;
     const ns = await w.vm(name, port);
     vms[name] = ns;
-    // A guest that takes router advertisements: SLAAC on, no duplicate detection delay.
-    await sh('ip', [
-      'netns',
-      'exec',
-      ns,
-      'sysctl',
-      '-qw',
-      'net.ipv6.conf.eth0.accept_ra=2',
-      'net.ipv6.conf.eth0.autoconf=1',
-      'net.ipv6.conf.eth0.accept_dad=0',
-    ]);
+    await acceptRouterAdvertisements(ns);
     await tc.request('PUT', `/network/v2.0/ports/${port.id}`, {
       token: tc.adminToken,
       body: { port: { 'binding:host_id': host } },
@@ -113,10 +113,7 @@ describe('IPv6 data plane end to end through the Neutron API', { skip: dataplane
       await waitFor(async () => (await status(ports[name]!.id)) === 'ACTIVE', 10_000);
     // The router advertises once its daemon runs; a link flap makes each guest solicit right away.
     await waitFor(async () => (await sh('ps', ['-eo', 'args'])).includes(`constructor:qr-`), 10_000);
-    for (const ns of Object.values(vms)) {
-      await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'down']);
-      await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-    }
+    await flapLinks(Object.values(vms));
   });
 
   after(async () => {
@@ -133,13 +130,8 @@ describe('IPv6 data plane end to end through the Neutron API', { skip: dataplane
       ['c1', 'n1'],
     ] as const) {
       const ns = vms[name]!;
-      const global = async () =>
-        (await inNs(ns, 'ip', ['-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']))
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => l.split(/\s+/)[3]);
-      await waitFor(async () => (await global()).length > 0, 10_000);
-      assert.deepEqual(await global(), [`${ipOf(name)}/64`], name);
+      await waitFor(async () => (await globalIpv6(ns)).length > 0, 10_000);
+      assert.deepEqual(await globalIpv6(ns), [`${ipOf(name)}/64`], name);
       const routes = await inNs(ns, 'ip', ['-6', 'route', 'show', 'default']);
       assert.match(routes, new RegExp(`default via ${linkLocalOf(routerMacs[net]!)} dev eth0`), name);
     }

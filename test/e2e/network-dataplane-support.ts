@@ -184,3 +184,33 @@ export class World {
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 }
+
+/** Makes a namespace VM take router advertisements: SLAAC on, no duplicate-address-detection delay. */
+export async function acceptRouterAdvertisements(ns: string): Promise<void> {
+  await sh('ip', [
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-qw',
+    'net.ipv6.conf.eth0.accept_ra=2',
+    'net.ipv6.conf.eth0.autoconf=1',
+    'net.ipv6.conf.eth0.accept_dad=0',
+  ]);
+}
+
+/** The global IPv6 addresses (with prefix) on a namespace VM's eth0. */
+export async function globalIpv6(ns: string): Promise<string[]> {
+  return (await inNs(ns, 'ip', ['-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/)[3] ?? '');
+}
+
+/** Takes eth0 of each VM down and up: each solicits a router advertisement (and DHCPv6) at once. */
+export async function flapLinks(namespaces: string[]): Promise<void> {
+  for (const ns of namespaces) {
+    await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'down']);
+    await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+}

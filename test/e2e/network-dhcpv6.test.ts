@@ -8,7 +8,17 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
-import { dataplaneSkip, inNs, neutron, sh, World, waitFor } from './network-dataplane-support.ts';
+import {
+  acceptRouterAdvertisements,
+  dataplaneSkip,
+  flapLinks,
+  globalIpv6,
+  inNs,
+  neutron,
+  sh,
+  World,
+  waitFor,
+} from './network-dataplane-support.ts';
 
 interface Port {
   id: string;
@@ -53,16 +63,7 @@ describe('DHCPv6 end to end through the Neutron API', { skip: dataplaneSkip() },
     ports[name] = port;
     const ns = await w.vm(name, port);
     vms[name] = ns;
-    await sh('ip', [
-      'netns',
-      'exec',
-      ns,
-      'sysctl',
-      '-qw',
-      'net.ipv6.conf.eth0.accept_ra=2',
-      'net.ipv6.conf.eth0.autoconf=1',
-      'net.ipv6.conf.eth0.accept_dad=0',
-    ]);
+    await acceptRouterAdvertisements(ns);
     await tc.request('PUT', `/network/v2.0/ports/${port.id}`, {
       token: tc.adminToken,
       body: { port: { 'binding:host_id': hostname() } },
@@ -101,10 +102,7 @@ describe('DHCPv6 end to end through the Neutron API', { skip: dataplaneSkip() },
     const status = async (id: string) => (await api('GET', `/ports/${id}`, 200)).port.status as string;
     for (const p of Object.values(ports))
       await waitFor(async () => (await status(p.id)) === 'ACTIVE', 10_000);
-    for (const ns of Object.values(vms)) {
-      await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'down']);
-      await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-    }
+    await flapLinks(Object.values(vms));
   });
 
   after(async () => {
@@ -139,12 +137,7 @@ describe('DHCPv6 end to end through the Neutron API', { skip: dataplaneSkip() },
     assert.doesNotMatch(lease, /iaaddr/, 'no address is leased on a stateless subnet');
     assert.doesNotMatch(env, /new_ip6_address/, env);
     const ns = vms['o1']!;
-    const global = async () =>
-      (await inNs(ns, 'ip', ['-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']))
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.split(/\s+/)[3]);
-    await waitFor(async () => (await global()).length > 0, 10_000);
-    assert.deepEqual(await global(), [`${ports['o1']!.fixed_ips[0]!.ip_address}/64`]);
+    await waitFor(async () => (await globalIpv6(ns)).length > 0, 10_000);
+    assert.deepEqual(await globalIpv6(ns), [`${ports['o1']!.fixed_ips[0]!.ip_address}/64`]);
   });
 });
