@@ -174,7 +174,11 @@ export async function bootGuest(
     if (fd !== undefined) closeSync(fd);
   }
   const pid = await livePid(paths.pidFile, id);
-  if (pid === undefined) throw new DriverError(`QEMU of guest ${id} exited right after starting.`);
+  // Gone already: it crashed at start, or something killed it (a second driver over this directory takes a
+  // QEMU still paused before its first `cont` for an interrupted start). A retry tells the two apart; the
+  // reconciler's retries are bounded, so a QEMU that always crashes still ends in a fault.
+  if (pid === undefined)
+    throw new DriverError(`QEMU of guest ${id} exited right after starting.`, { transient: true });
   try {
     const qmp = await ctx.monitors.get(id, pid, paths.qmpSocket);
     if (opts.restore) await waitForIncoming(qmp, pid, id);
