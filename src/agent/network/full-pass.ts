@@ -90,6 +90,7 @@ async function collect(ctx: WireContext, existing: Set<string>, wanted: Set<stri
       else await deleteNamespace(ns.name);
       for (const k of ctx.nftApplied.keys()) if (k.startsWith(`${ns.name}/`)) ctx.nftApplied.delete(k);
       ctx.initialized.delete(ns.name);
+      ctx.initialized.delete(`${ns.name} conntrack`);
       ctx.log.info({ namespace: ns.name }, 'namespace removed');
     });
   const dirs = await readdir(join(ctx.stateDir, 'dhcp')).catch(() => [] as string[]);

@@ -3,6 +3,7 @@ import type { DpPort, DpSecurityGroup } from './desired-state.ts';
 import { ipVersionOf } from './ip-math.ts';
 import { deleteFlows } from './linux/conntrack.ts';
 import { applyTables, type TableContent } from './linux/nftables.ts';
+import { setSysctls } from './linux/sysctl.ts';
 import { PORTSEC_TABLE, SG_TABLE } from './naming.ts';
 import { renderPortSecurityTable } from './render/port-security.ts';
 import { ruleKey } from './render/sg-rules.ts';
@@ -38,8 +39,21 @@ export async function applySecurity(ctx: WireContext, ns: string, vmPorts: DpPor
       body: renderPortSecurityTable(vmPorts, (p) => ctx.deviceOf(p.id)),
     },
   ]);
+  await noMidStreamPickup(ctx, ns);
   await cutRemovedRules(ctx, ns, filteredPorts(vmPorts), groups);
   await cutGroupLeavers(ctx, ns, filteredPorts(vmPorts), groups);
+}
+
+/**
+ * Turns off conntrack's mid-stream TCP pickup in the namespace (the host keeps its own setting). Otherwise, once a
+ * removed rule's flow is cut, the VM's next packet of it would start a new egress flow, allowed, whose replies then
+ * pass: the cut flow lives again. Set after the tables, whose `ct` expressions have the kernel load conntrack.
+ */
+async function noMidStreamPickup(ctx: WireContext, ns: string): Promise<void> {
+  const key = `${ns} conntrack`;
+  if (ctx.initialized.has(key)) return;
+  await setSysctls(ns, { 'net.netfilter.nf_conntrack_tcp_loose': 0 });
+  ctx.initialized.add(key);
 }
 
 /** Flows a removed rule had allowed are cut, as Neutron does (rules remembered per agent process). */

@@ -10,6 +10,8 @@ describe('network agent: security group changes on established flows', { skip: d
   const sb = new Sandbox();
   const net = network([subnet('10.20.0.0/24', '10.20.0.1')]);
   const client = defaultGroup(['10.20.0.12']);
+  // The client takes any TCP from the server, as an unfiltered peer (a router, the outside world) would.
+  client.rules.push(rule({ protocol: 'tcp', remoteIpPrefix: '10.20.0.11/32' }));
   const server = defaultGroup(['10.20.0.11']);
   const r9000 = rule({
     protocol: 'tcp',
@@ -18,7 +20,13 @@ describe('network agent: security group changes on established flows', { skip: d
     remoteIpPrefix: '10.20.0.12/32',
   });
   const r9001 = rule({ protocol: '6', portRangeMin: 9001, portRangeMax: 9001, remoteGroupId: client.id });
-  server.rules.push(r9000, r9001);
+  const r9002 = rule({
+    protocol: 'tcp',
+    portRangeMin: 9002,
+    portRangeMax: 9002,
+    remoteIpPrefix: '10.20.0.12/32',
+  });
+  server.rules.push(r9000, r9001, r9002);
   const s = port(net, '10.20.0.11', { securityGroupIds: [server.id] });
   const c = port(net, '10.20.0.12', { securityGroupIds: [client.id] });
   let sNs = '';
@@ -54,6 +62,8 @@ describe('network agent: security group changes on established flows', { skip: d
       set(vm.ns);
     }
     for (const port of [9000, 9001]) await sb.tcpServer(sNs, port);
+    // A server that talks first: it sends a tick every 200 ms, whatever the client says.
+    await sb.tcpServer(sNs, 9002, 'tick; while sleep 0.2; do echo tick; done');
   });
   after(() => sb.cleanup());
 
@@ -106,6 +116,33 @@ describe('network agent: security group changes on established flows', { skip: d
     const again = session(9000);
     assert.equal(await again.say('four'), 'four', 'adding the rule back opens the port again');
     await again.close();
+  });
+
+  it('keeps a cut flow cut when the VM side sends first (no mid-stream pickup by conntrack)', async () => {
+    const p = sb.spawnIn(cNs, 'socat', ['-u', 'TCP:10.20.0.11:9002', '-']);
+    let ticks = 0;
+    p.stdout?.on('data', (b: Buffer) => {
+      ticks += b.toString().split('tick').length - 1;
+    });
+    try {
+      const deadline = Date.now() + 5000;
+      while (ticks < 2 && Date.now() < deadline) await sleep(50);
+      assert.ok(ticks >= 2, 'the server ticks to the client while its rule holds');
+      server.rules = server.rules.filter((r) => r.id !== r9002.id);
+      sb.cp.state.securityGroups = [client, server];
+      assert.deepEqual((await sb.agents[0]!.reconcile()).errors, []);
+      await sleep(400); // a tick already past the filter may still land
+      ticks = 0;
+      await sleep(1500);
+      // With the kernel's default tcp_loose pickup, the server's next tick would start a new (egress, allowed)
+      // conntrack entry and the client's answers would pass as its replies: the cut flow would live again.
+      assert.equal(ticks, 0, 'the ticks stop: mid-stream packets from the server do not reopen the flow');
+    } finally {
+      if (p.exitCode === null) {
+        p.kill();
+        await once(p, 'exit');
+      }
+    }
   });
 
   it('cuts the flows of an address that leaves a remote group', async () => {
