@@ -115,6 +115,11 @@ export interface ComputeConfig {
   max_attempts: number;
   /** Seconds without a heartbeat before a compute service is reported down. */
   service_down_time: number;
+  /**
+   * New builds wait (at most max_wait_ms) while this process's event loop is saturated and at least min_in_flight
+   * builds it accepted are under way; min_in_flight 0 turns this off.
+   */
+  build_admission: { min_in_flight: number; max_wait_ms: number };
   /** Page size cap (Nova's osapi_max_limit). */
   max_limit: number;
   quotas: ComputeQuotaDefaults;
@@ -282,6 +287,7 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       disk_weight_multiplier: 1,
       max_attempts: 3,
       service_down_time: 60,
+      build_admission: { min_in_flight: 32, max_wait_ms: 5000 },
       max_limit: 1000,
       quotas: {
         instances: 10,

@@ -9,6 +9,7 @@ import type { DialectName } from '../../platform/db/database.ts';
 import { type Change, ServiceWriter } from '../../platform/db/writer.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
+import type { BuildAdmission } from './admission.ts';
 import { NetworkEventHub } from './network/events.ts';
 import type { ComputeTables } from './store/tables.ts';
 
@@ -46,6 +47,8 @@ export class ComputeContext {
   /** External events from Neutron (network-vif-plugged …) and the builds waiting on them. */
   readonly networkEvents: NetworkEventHub;
   readonly vifPlugging: { timeoutMs: number; fatal: boolean };
+  /** Holds new builds back while the process is saturated with builds under way (set by the service). */
+  admission: BuildAdmission | undefined;
   readonly #writer: ServiceWriter<ComputeTables>;
 
   constructor(deps: ComputeDeps) {

@@ -23,6 +23,7 @@ import { PolicyEngine } from '../../platform/policy/index.ts';
 import type { TokenSource } from '../../platform/transport.ts';
 import type { ChangeFeed } from '../../platform/watch/feed.ts';
 import type { ComputeNotifier } from '../network/context.ts';
+import { BuildAdmission } from './admission.ts';
 import { InProcessControlPlane } from './agent-api.ts';
 import { computeMicroversions } from './api/microversions.ts';
 import { computeRoutes } from './api/routes.ts';
@@ -114,6 +115,12 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     ...(deps.vifPlugging ? { vifPlugging: deps.vifPlugging } : {}),
   });
   await ensureDefaultFlavors(cx);
+  const admit = deps.config.build_admission;
+  if (admit.min_in_flight > 0)
+    cx.admission = new BuildAdmission(deps.feed, {
+      minInFlight: admit.min_in_flight,
+      maxWaitMs: admit.max_wait_ms,
+    });
   const lifecycle = new ServerLifecycle(cx);
   const scheduler = new Scheduler(cx, lifecycle);
   const controlPlane = new InProcessControlPlane(cx, lifecycle, deps.serviceToken);
@@ -190,6 +197,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
     metadata,
     notifier: computeNotifier(cx, deps.hostQueries ?? localQueries!),
     async start() {
+      cx.admission?.start();
       scheduler.start();
       if (deps.noAgent) return;
       let drivers = deps.drivers;
@@ -260,6 +268,7 @@ export async function createComputeService(deps: ComputeServiceDeps): Promise<Co
       if (pruneTimer) clearInterval(pruneTimer);
       // Guests keep running: only the monitor sessions close.
       await qemu?.close();
+      cx.admission?.stop();
       await scheduler.stop();
     },
   };

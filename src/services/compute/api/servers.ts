@@ -127,7 +127,14 @@ export function serverRoutes(
       path: '/compute/v2.1/servers/detail',
       handler: (ctx) => listServers(cx, hosts, ctx, true),
     },
-    { method: 'POST', path: '/compute/v2.1/servers', handler: (ctx) => createServers(cx, ctx) },
+    {
+      method: 'POST',
+      path: '/compute/v2.1/servers',
+      handler: async (ctx) => {
+        await cx.admission?.admit();
+        return createServers(cx, ctx);
+      },
+    },
     {
       method: 'GET',
       path: '/compute/v2.1/servers/:server_id',
