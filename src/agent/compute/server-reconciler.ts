@@ -123,18 +123,32 @@ export class ServerReconciler {
   async start(): Promise<void> {
     await this.heartbeat();
     this.#unwatch = this.#cp.watch(this.host, () => this.#wake());
-    const resync = setInterval(() => void this.resync('full'), this.#opts.resyncMs);
-    const beat = setInterval(() => void this.heartbeat(), this.#opts.heartbeatMs);
-    resync.unref();
-    beat.unref();
-    this.#timers = [resync, beat];
+    this.#every(this.#opts.resyncMs, () => void this.resync('full'));
+    this.#every(this.#opts.heartbeatMs, () => void this.heartbeat());
     await this.resync('full');
+  }
+
+  /**
+   * Runs fn every intervalMs, the first time after a random part of the interval (Nova's periodic_fuzzy_delay):
+   * the hosts of one process, or of a rack started together, then spread their passes and heartbeats over the
+   * interval instead of all hitting the control plane in the same instant.
+   */
+  #every(intervalMs: number, fn: () => void): void {
+    const first = setTimeout(() => {
+      if (this.#stopping) return;
+      fn();
+      const t = setInterval(fn, intervalMs);
+      t.unref();
+      this.#timers.push(t);
+    }, Math.random() * intervalMs);
+    first.unref();
+    this.#timers.push(first);
   }
 
   /** Stops timers and wake-ups, drops queued work, and waits for operations under way (retries are cut short). */
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const t of this.#timers) clearInterval(t);
+    for (const t of this.#timers) clearTimeout(t);
     this.#timers = [];
     this.#unwatch?.();
     this.#unwatch = undefined;

@@ -17,6 +17,7 @@ export class FakeStateFile {
   readonly #snapshot: () => FakeGuest[];
   #writing: Promise<void> | undefined;
   #next: Promise<void> | undefined;
+  #dirMade = false;
 
   constructor(path: string, snapshot: () => FakeGuest[]) {
     this.path = path;
@@ -60,7 +61,10 @@ export class FakeStateFile {
 
   async #write(): Promise<void> {
     const body: StateFileBody = { version: 1, guests: this.#snapshot() };
-    await mkdir(dirname(this.path), { recursive: true });
+    if (!this.#dirMade) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.#dirMade = true;
+    }
     const tmp = `${this.path}.tmp`;
     await writeFile(tmp, JSON.stringify(body));
     await rename(tmp, this.path);
