@@ -1,6 +1,7 @@
 // PlacementClient: the typed calls the compute service makes to Placement's public API over a Transport
-// (providers, inventories, traits, aggregates, allocation candidates, claims and allocation moves).
-import { ApiError } from '../platform/errors.ts';
+// (providers, inventories, traits, aggregates, allocation candidates, claims and allocation moves); with
+// Placement in the same process, the scheduler's hot calls may skip HTTP through a local path.
+import { ApiError, isApiError } from '../platform/errors.ts';
 import type { TokenSource, Transport, TransportResponse } from '../platform/transport.ts';
 
 export interface InventoryInput {
@@ -60,6 +61,28 @@ export interface ClaimInput {
   consumerType?: string;
 }
 
+/**
+ * Placement in this process (its service's `local`): the same routes as direct calls, the query string and
+ * bodies as on the wire, errors as ApiErrors with the status, code and detail the HTTP body would carry.
+ */
+export interface PlacementLocalPath {
+  /** GET /allocation_candidates: the response body. */
+  allocationCandidates(
+    query: Record<string, string | string[]>,
+    microversion: string,
+  ): Promise<{ allocation_requests: unknown[]; provider_summaries: Record<string, unknown> }>;
+  /** PUT /allocations/{consumer}. */
+  putAllocations(consumer: string, body: unknown, microversion: string): Promise<void>;
+  /** DELETE /allocations/{consumer} (404 when it has none). */
+  deleteAllocations(consumer: string, microversion: string): Promise<void>;
+}
+
+export interface PlacementClientOptions {
+  microversion?: string;
+  /** Placement's local path, or a getter of it (bound later); absent or undefined: every call is HTTP. */
+  local?: PlacementLocalPath | (() => PlacementLocalPath | undefined);
+}
+
 const PREFIX = '/placement';
 const RETRIES = 5;
 
@@ -67,11 +90,14 @@ export class PlacementClient {
   readonly #transport: Transport;
   readonly #token: TokenSource;
   readonly #mv: string;
+  readonly #local: () => PlacementLocalPath | undefined;
 
-  constructor(transport: Transport, token: TokenSource, opts: { microversion?: string } = {}) {
+  constructor(transport: Transport, token: TokenSource, opts: PlacementClientOptions = {}) {
     this.#transport = transport;
     this.#token = token;
     this.#mv = opts.microversion ?? '1.39';
+    const local = opts.local;
+    this.#local = typeof local === 'function' ? local : () => local;
   }
 
   get #withTypes(): boolean {
@@ -200,28 +226,35 @@ export class PlacementClient {
     allocationRequests: AllocationRequest[];
     providerSummaries: Record<string, ProviderSummary>;
   }> {
-    const params = new URLSearchParams();
-    params.set(
-      'resources',
-      Object.entries(q.resources)
-        .filter(([, n]) => n > 0)
-        .map(([rc, n]) => `${rc}:${n}`)
-        .join(','),
-    );
+    const params: [string, string][] = [
+      [
+        'resources',
+        Object.entries(q.resources)
+          .filter(([, n]) => n > 0)
+          .map(([rc, n]) => `${rc}:${n}`)
+          .join(','),
+      ],
+    ];
     const traits = [...(q.required ?? []), ...(q.forbidden ?? []).map((t) => `!${t}`)];
-    if (traits.length) params.set('required', traits.join(','));
+    if (traits.length) params.push(['required', traits.join(',')]);
     for (const any of q.memberOf ?? [])
-      params.append('member_of', any.length > 1 ? `in:${any.join(',')}` : any[0]!);
-    if (q.inTree) params.set('in_tree', q.inTree);
-    if (q.limit) params.set('limit', String(q.limit));
-    const res = this.#check(await this.#call('GET', `/allocation_candidates?${params.toString()}`), 200);
+      params.push(['member_of', any.length > 1 ? `in:${any.join(',')}` : any[0]!]);
+    if (q.inTree) params.push(['in_tree', q.inTree]);
+    if (q.limit) params.push(['limit', String(q.limit)]);
+    const local = this.#local();
+    const body = local
+      ? await local.allocationCandidates(queryMap(params), this.#mv)
+      : this.#check(
+          await this.#call('GET', `/allocation_candidates?${new URLSearchParams(params).toString()}`),
+          200,
+        ).body;
     return {
-      allocationRequests: res.body.allocation_requests,
-      providerSummaries: res.body.provider_summaries,
+      allocationRequests: body.allocation_requests as AllocationRequest[],
+      providerSummaries: body.provider_summaries as Record<string, ProviderSummary>,
     };
   }
 
-  /** Writes the consumer's allocations: true on success, false when capacity or a generation lost a race. */
+  /** Writes the consumer's allocations: true on success, false on a 409 (capacity or a generation lost a race). */
   async claim(consumerUuid: string, c: ClaimInput): Promise<boolean> {
     const body: Record<string, unknown> = {
       allocations: c.allocations,
@@ -230,6 +263,16 @@ export class PlacementClient {
       consumer_generation: c.consumerGeneration,
     };
     if (this.#withTypes) body['consumer_type'] = c.consumerType ?? 'INSTANCE';
+    const local = this.#local();
+    if (local) {
+      try {
+        await local.putAllocations(consumerUuid, body, this.#mv);
+        return true;
+      } catch (err) {
+        if (isApiError(err) && err.status === 409) return false;
+        throw err;
+      }
+    }
     const res = await this.#call('PUT', `/allocations/${consumerUuid}`, body);
     if (res.status === 409) return false;
     this.#check(res, 204);
@@ -243,6 +286,15 @@ export class PlacementClient {
 
   /** Removes the consumer's allocations; none is fine. */
   async deleteAllocations(consumerUuid: string): Promise<void> {
+    const local = this.#local();
+    if (local) {
+      try {
+        await local.deleteAllocations(consumerUuid, this.#mv);
+      } catch (err) {
+        if (!(isApiError(err) && err.status === 404)) throw err;
+      }
+      return;
+    }
     this.#check(await this.#call('DELETE', `/allocations/${consumerUuid}`), 204, 404);
   }
 
@@ -286,4 +338,14 @@ export class PlacementClient {
     }
     return out;
   }
+}
+
+/** Query pairs as a server parses them: one value a string, a repeated key an array in order. */
+function queryMap(pairs: [string, string][]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of pairs) {
+    const had = out[k];
+    out[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
+  }
+  return out;
 }

@@ -202,7 +202,7 @@ export async function createCloud(opts: CloudOptions): Promise<Cloud> {
       clock,
       ids,
       log,
-      placement: new PlacementClient(transport, serviceToken),
+      placement: new PlacementClient(transport, serviceToken, { local: placement.local }),
       image: new ImageClient(transport),
       serviceToken,
       ...(opts.computeDrivers ? { drivers: opts.computeDrivers } : {}),

@@ -12,6 +12,7 @@ import { placementRoutes } from './api/routes.ts';
 import { PlacementContext, type PlacementDb } from './context.ts';
 import { placementMicroversions } from './domain/versions.ts';
 import { PlacementErrors } from './errors.ts';
+import { createPlacementLocal, type PlacementLocal } from './local.ts';
 import { placementPolicies } from './policy.ts';
 import { placementMigrations } from './store/migrations/0001-initial.ts';
 
@@ -33,6 +34,8 @@ export interface PlacementServiceDeps {
 export interface PlacementService {
   http: ServiceHttp;
   context: PlacementContext;
+  /** The scheduler's hot calls answered in-process (for a PlacementClient in this process). */
+  local: PlacementLocal;
   stop(): Promise<void>;
 }
 
@@ -54,5 +57,5 @@ export async function createPlacementService(deps: PlacementServiceDeps): Promis
     microversions: placementMicroversions,
     policyDenied: PlacementErrors.forbidden,
   };
-  return { http, context: px, async stop() {} };
+  return { http, context: px, local: createPlacementLocal(px), async stop() {} };
 }

@@ -4,18 +4,16 @@
 import type { Route, RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import type { PlacementContext } from '../context.ts';
 import {
-  type ConsumerWrite,
-  deleteConsumerAllocations,
-  INCOMPLETE_CONSUMER_ID,
-  writeAllocations,
-} from '../domain/allocation-write.ts';
-import { PlacementErrors } from '../errors.ts';
+  consumerWriteOf,
+  deleteConsumer,
+  parseConsumerPut,
+  putConsumerAllocations,
+} from '../domain/consumer-allocations.ts';
 import {
   authorize,
   cacheHeaders,
   extractJson,
   getProvider,
-  isUuidLike,
   latest,
   mvOf,
   normalizeUuid,
@@ -24,12 +22,6 @@ import {
   requireVersion,
 } from './common.ts';
 import {
-  ALLOCATION_1_0,
-  ALLOCATION_1_8,
-  ALLOCATION_1_12,
-  ALLOCATION_1_28,
-  ALLOCATION_1_34,
-  ALLOCATION_1_38,
   POST_ALLOCATIONS_1_13,
   POST_ALLOCATIONS_1_28,
   POST_ALLOCATIONS_1_34,
@@ -99,58 +91,12 @@ async function listForProvider(px: PlacementContext, ctx: RouteContext): Promise
   };
 }
 
-function putSchema(ctx: RouteContext): Record<string, unknown> {
-  const mv = mvOf(ctx);
-  if (mv.atLeast('1.38')) return ALLOCATION_1_38;
-  if (mv.atLeast('1.34')) return ALLOCATION_1_34;
-  if (mv.atLeast('1.28')) return ALLOCATION_1_28;
-  if (mv.atLeast('1.12')) return ALLOCATION_1_12;
-  if (mv.atLeast('1.8')) return ALLOCATION_1_8;
-  return ALLOCATION_1_0;
-}
-
-/** The allocations of one consumer entry, as rp uuid → resources (the pre-1.12 list form converted). */
-function allocationsOf(data: Record<string, unknown>, listForm: boolean): Record<string, Resources> {
-  const out: Record<string, Resources> = {};
-  if (listForm) {
-    for (const a of data['allocations'] as { resource_provider: { uuid: string }; resources: Resources }[]) {
-      out[normalizeUuid(a.resource_provider.uuid)] = a.resources;
-    }
-  } else {
-    for (const [rp, a] of Object.entries(data['allocations'] as Record<string, { resources: Resources }>)) {
-      out[normalizeUuid(rp)] = a.resources;
-    }
-  }
-  return out;
-}
-
-function consumerWrite(ctx: RouteContext, uuid: string, data: Record<string, unknown>): ConsumerWrite {
-  const mv = mvOf(ctx);
-  const projectId = (data['project_id'] as string | undefined) ?? INCOMPLETE_CONSUMER_ID;
-  const userId = data['project_id'] === undefined ? INCOMPLETE_CONSUMER_ID : (data['user_id'] as string);
-  return {
-    uuid,
-    projectId,
-    userId,
-    generation: mv.atLeast('1.28') ? (data['consumer_generation'] as number | null) : undefined,
-    consumerType: mv.atLeast('1.38') ? (data['consumer_type'] as string) : undefined,
-    allocations: allocationsOf(data, !mv.atLeast('1.12')),
-  };
-}
-
 async function setForConsumer(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
   requireJson(ctx);
   authorize(ctx, 'placement:allocations:update');
-  const raw = ctx.params['consumer_uuid'] ?? '';
-  if (!isUuidLike(raw)) throw PlacementErrors.badRequest(`Malformed consumer_uuid: ${raw}`);
-  const consumer = normalizeUuid(raw);
-  const data = extractJson(ctx, putSchema(ctx));
-  const write = consumerWrite(ctx, consumer, data);
-  const now = px.nowIso();
-  await px.writeAllocations(async (trx, record, delta) => {
-    await writeAllocations(trx, [write], { checkGeneration: mvOf(ctx).atLeast('1.28'), now }, delta);
-    record({ kind: 'allocation', id: consumer, action: 'update', projectId: write.projectId });
-  });
+  const mv = mvOf(ctx);
+  const write = parseConsumerPut(ctx.params['consumer_uuid'] ?? '', ctx.body, mv);
+  await putConsumerAllocations(px, [write], mv);
   return { status: 204 };
 }
 
@@ -167,25 +113,14 @@ async function setMany(px: PlacementContext, ctx: RouteContext): Promise<RouteRe
         ? POST_ALLOCATIONS_1_28
         : POST_ALLOCATIONS_1_13;
   const data = extractJson(ctx, schema) as Record<string, Record<string, unknown>>;
-  const writes = Object.entries(data).map(([uuid, entry]) => consumerWrite(ctx, normalizeUuid(uuid), entry));
-  const now = px.nowIso();
-  await px.writeAllocations(async (trx, record, delta) => {
-    await writeAllocations(trx, writes, { checkGeneration: mv.atLeast('1.28'), now }, delta);
-    for (const w of writes)
-      record({ kind: 'allocation', id: w.uuid, action: 'update', projectId: w.projectId });
-  });
+  const writes = Object.entries(data).map(([uuid, entry]) => consumerWriteOf(normalizeUuid(uuid), entry, mv));
+  await putConsumerAllocations(px, writes, mv);
   return { status: 204 };
 }
 
 async function deleteForConsumer(px: PlacementContext, ctx: RouteContext): Promise<RouteResult> {
   authorize(ctx, 'placement:allocations:delete');
-  const consumer = ctx.params['consumer_uuid'] ?? '';
-  await px.writeAllocations(async (trx, record, delta) => {
-    if (!(await deleteConsumerAllocations(trx, consumer, delta))) {
-      throw PlacementErrors.notFound(`No allocations for consumer '${consumer}'`);
-    }
-    record({ kind: 'allocation', id: consumer, action: 'delete' });
-  });
+  await deleteConsumer(px, ctx.params['consumer_uuid'] ?? '');
   return { status: 204 };
 }
 

@@ -41,7 +41,12 @@ export function requireJson(ctx: RouteContext): void {
 /** extract_json(): the body must validate against `schema` ("JSON does not validate: …"). */
 // biome-ignore lint/suspicious/noExplicitAny: callers read the validated shape.
 export function extractJson(ctx: RouteContext, schema: Record<string, unknown>): any {
-  const body = ctx.body;
+  return validateJson(ctx.body, schema);
+}
+
+/** extract_json() on a body already parsed (the local path hands objects, not bytes). */
+// biome-ignore lint/suspicious/noExplicitAny: callers read the validated shape.
+export function validateJson(body: unknown, schema: Record<string, unknown>): any {
   if (body === undefined)
     throw PlacementErrors.badRequest('Malformed JSON: Expecting value: line 1 column 1 (char 0)');
   try {
@@ -53,21 +58,24 @@ export function extractJson(ctx: RouteContext, schema: Record<string, unknown>):
   return body;
 }
 
+/** What the query helpers read: a route's context, or a query map built in-process (the local path). */
+export type QuerySource = Pick<RouteContext, 'query'>;
+
 /** The last value of a query parameter, as webob's req.GET[key]. */
-export function q(ctx: RouteContext, key: string): string | undefined {
+export function q(ctx: QuerySource, key: string): string | undefined {
   const v = ctx.query[key];
   return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
 /** Every value of a query parameter, in order. */
-export function qAll(ctx: RouteContext, key: string): string[] {
+export function qAll(ctx: QuerySource, key: string): string[] {
   const v = ctx.query[key];
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 /** validate_query_params() for the common case: only known keys (or keys matching `patterns`). */
 export function checkQueryKeys(
-  ctx: RouteContext,
+  ctx: QuerySource,
   keys: readonly string[],
   patterns: readonly RegExp[] = [],
 ): void {

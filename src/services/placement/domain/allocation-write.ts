@@ -8,6 +8,18 @@
 import { isUniqueViolation } from '../../../platform/db/errors.ts';
 import type { PlacementTrx } from '../context.ts';
 import { PlacementErrors } from '../errors.ts';
+import {
+  allocationsOfConsumer,
+  bumpProvider,
+  casConsumer,
+  consumerByUuid,
+  deleteAllocationsOfConsumer,
+  deleteConsumerRow,
+  insertAllocations,
+  insertConsumer,
+  inventoriesOfProvider,
+  usageOfProvider,
+} from '../store/allocation-statements.ts';
 import { capacityOf, toInventory, type UsageDelta } from './snapshot.ts';
 
 /** Nova's "incomplete consumer" project and user, for allocations written before 1.8. */
@@ -39,11 +51,7 @@ export async function writeAllocations(
   const sorted = [...writes].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
   const touched = new Set<string>();
   for (const w of sorted) {
-    const existing = await trx
-      .selectFrom('placement_consumers')
-      .selectAll()
-      .where('uuid', '=', w.uuid)
-      .executeTakeFirst();
+    const [existing] = await consumerByUuid(trx, w.uuid);
     if (opts.checkGeneration) {
       if (existing && Number(existing.generation) !== w.generation) {
         throw PlacementErrors.concurrent(
@@ -58,18 +66,15 @@ export async function writeAllocations(
     }
     if (!existing) {
       try {
-        await trx
-          .insertInto('placement_consumers')
-          .values({
-            uuid: w.uuid,
-            project_id: w.projectId,
-            user_id: w.userId,
-            generation: 1,
-            consumer_type: w.consumerType ?? null,
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
+        await insertConsumer(trx, {
+          uuid: w.uuid,
+          project_id: w.projectId,
+          user_id: w.userId,
+          generation: 1,
+          consumer_type: w.consumerType ?? null,
+          created_at: now,
+          updated_at: now,
+        });
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw PlacementErrors.concurrent(
@@ -80,33 +85,27 @@ export async function writeAllocations(
       }
     } else {
       const gen = Number(existing.generation);
-      const res = await trx
-        .updateTable('placement_consumers')
-        .set({
-          project_id: w.projectId,
-          user_id: w.userId,
-          consumer_type: w.consumerType ?? existing.consumer_type,
-          generation: gen + 1,
-          updated_at: now,
-        })
-        .where('uuid', '=', w.uuid)
-        .where('generation', '=', gen)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) {
+      const updated = await casConsumer(
+        trx,
+        w.uuid,
+        gen,
+        gen + 1,
+        w.projectId,
+        w.userId,
+        w.consumerType ?? existing.consumer_type,
+        now,
+      );
+      if (updated.length !== 1) {
         throw PlacementErrors.concurrent(
           `${CHANGED}: Another thread concurrently updated the data. Please retry your update`,
         );
       }
-      const old = await trx
-        .selectFrom('placement_allocations')
-        .select(['rp_uuid', 'resource_class', 'used'])
-        .where('consumer_id', '=', w.uuid)
-        .execute();
+      const old = await allocationsOfConsumer(trx, w.uuid);
       for (const o of old) {
         touched.add(o.rp_uuid);
         delta?.add(o.rp_uuid, o.resource_class, -Number(o.used));
       }
-      await trx.deleteFrom('placement_allocations').where('consumer_id', '=', w.uuid).execute();
+      await deleteAllocationsOfConsumer(trx, w.uuid);
     }
   }
 
@@ -124,27 +123,26 @@ export async function writeAllocations(
   }
   for (const rp of [...new Set([...touched, ...wanted.keys()])].sort()) {
     delta?.bumped.add(rp);
-    const res = await trx
-      .updateTable('placement_resource_providers')
-      .set((eb) => ({ generation: eb('generation', '+', 1), updated_at: now }))
-      .where('uuid', '=', rp)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) {
+    if ((await bumpProvider(trx, rp, now)).length !== 1) {
       throw PlacementErrors.badRequest(`Allocation for resource provider '${rp}' that does not exist.`);
     }
   }
 
   if (wanted.size > 0) {
     const rps = [...wanted.keys()];
-    const [invRows, usageRows] = await Promise.all([
-      trx.selectFrom('placement_inventories').selectAll().where('rp_uuid', 'in', rps).execute(),
-      trx
-        .selectFrom('placement_allocations')
-        .select(['rp_uuid', 'resource_class', (eb) => eb.fn.sum<number>('used').as('used')])
-        .where('rp_uuid', 'in', rps)
-        .groupBy(['rp_uuid', 'resource_class'])
-        .execute(),
-    ]);
+    // One provider (a claim on a compute node) runs compiled statements; several build the IN lists.
+    const [invRows, usageRows] =
+      rps.length === 1
+        ? await Promise.all([inventoriesOfProvider(trx, rps[0]!), usageOfProvider(trx, rps[0]!)])
+        : await Promise.all([
+            trx.selectFrom('placement_inventories').selectAll().where('rp_uuid', 'in', rps).execute(),
+            trx
+              .selectFrom('placement_allocations')
+              .select(['rp_uuid', 'resource_class', (eb) => eb.fn.sum<number>('used').as('used')])
+              .where('rp_uuid', 'in', rps)
+              .groupBy(['rp_uuid', 'resource_class'])
+              .execute(),
+          ]);
     const inv = new Map(invRows.map((r) => [`${r.rp_uuid} ${r.resource_class}`, toInventory(r)]));
     const used = new Map(usageRows.map((r) => [`${r.rp_uuid} ${r.resource_class}`, Number(r.used)]));
     const unable = (rc: string, rp: string, why: string) =>
@@ -185,7 +183,7 @@ export async function writeAllocations(
       })),
     ),
   );
-  if (rows.length) await trx.insertInto('placement_allocations').values(rows).execute();
+  await insertAllocations(trx, rows);
   for (const r of rows) delta?.add(r.rp_uuid, r.resource_class, r.used);
   const empty = sorted.filter((w) => Object.keys(w.allocations).length === 0).map((w) => w.uuid);
   if (empty.length) await trx.deleteFrom('placement_consumers').where('uuid', 'in', empty).execute();
@@ -198,18 +196,10 @@ export async function deleteConsumerAllocations(
   delta?: UsageDelta,
 ): Promise<boolean> {
   if (delta) {
-    const old = await trx
-      .selectFrom('placement_allocations')
-      .select(['rp_uuid', 'resource_class', 'used'])
-      .where('consumer_id', '=', consumer)
-      .execute();
+    const old = await allocationsOfConsumer(trx, consumer);
     for (const o of old) delta.add(o.rp_uuid, o.resource_class, -Number(o.used));
   }
-  const res = await trx
-    .deleteFrom('placement_allocations')
-    .where('consumer_id', '=', consumer)
-    .executeTakeFirst();
-  if (Number(res.numDeletedRows) === 0) return false;
-  await trx.deleteFrom('placement_consumers').where('uuid', '=', consumer).execute();
+  if ((await deleteAllocationsOfConsumer(trx, consumer)).length === 0) return false;
+  await deleteConsumerRow(trx, consumer);
   return true;
 }
