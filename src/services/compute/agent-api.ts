@@ -13,6 +13,7 @@ import type { ComputeContext } from './context.ts';
 import { allocateForServer, nicsOf, rebindPorts } from './network/allocation.ts';
 import { parseVifs } from './network/info-cache.ts';
 import type { ServerLifecycle } from './reconcilers/lifecycle.ts';
+import { assignedRows } from './store/assigned.ts';
 import type { FlavorSnapshot } from './store/tables.ts';
 
 /** Tasks after which a server may be on another host: its ports follow it. */
@@ -113,29 +114,11 @@ export class InProcessControlPlane implements ComputeControlPlane {
   }
 
   async listAssigned(host: string, opts: { tasksOnly?: boolean } = {}): Promise<AssignedServer[]> {
-    let q = this.#cx.db
-      .selectFrom('compute_servers')
-      .selectAll()
-      .where('host', '=', host)
-      .where('deleted', '=', 0);
-    if (opts.tasksOnly) q = q.where('task_state', 'is not', null);
-    const rows = await q.execute();
-    const meta = rows.length
-      ? await this.#cx.db
-          .selectFrom('compute_server_metadata')
-          .selectAll()
-          .where(
-            'server_id',
-            'in',
-            rows.map((r) => r.id),
-          )
-          .execute()
-      : [];
+    const rows = await assignedRows(this.#cx.db, this.#cx.dialect, host, opts.tasksOnly === true);
     return rows.map((s) => {
       const f = parseJson<FlavorSnapshot>(s.flavor, {} as FlavorSnapshot);
       const args = parseJson<Record<string, unknown>>(s.task_args, {});
-      const metadata: Record<string, string> = {};
-      for (const m of meta) if (m.server_id === s.id) metadata[m.key] = m.value;
+      const metadata = parseJson<Record<string, string>>(s.metadata_json, {});
       const a: AssignedServer = {
         id: s.id,
         taskSeq: s.task_seq,

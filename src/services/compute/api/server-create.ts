@@ -6,7 +6,7 @@ import { ApiError } from '../../../platform/errors.ts';
 import { byVersion } from '../../../platform/http/microversion.ts';
 import type { RouteContext, RouteResult } from '../../../platform/http/types.ts';
 import { SchemaValidator } from '../../../platform/http/validate.ts';
-import type { ComputeContext, ComputeTrx } from '../context.ts';
+import type { ComputeContext } from '../context.ts';
 import {
   AUTO_DISK_CONFIG,
   IMAGE_AUTO_DISK_CONFIG,
@@ -22,7 +22,10 @@ import {
   type RequestedNetwork,
 } from '../network/requested-networks.ts';
 import { recordAction } from '../store/actions.ts';
-import { countUsage, getLimits } from '../store/quotas.ts';
+import { compiled, compiledInsert } from '../store/compiled.ts';
+import { findFlavor, hasFlavorAccess } from '../store/flavors.ts';
+import { getLimits } from '../store/quotas.ts';
+import { checkServerQuota, lockProjectQuota } from '../store/server-quota.ts';
 import type { FlavorSnapshot } from '../store/tables.ts';
 import { serverCreate } from './schemas/servers.schema.ts';
 
@@ -35,26 +38,30 @@ export function idFromHref(ref: string): string {
   return i >= 0 ? s.slice(i + 1) : s;
 }
 
+const keypairOf = compiled(2, (db, userId: string, name: string) =>
+  db
+    .selectFrom('compute_keypairs')
+    .select('public_key')
+    .where('user_id', '=', userId)
+    .where('name', '=', name),
+);
+
+const insertServer = compiledInsert('compute_servers');
+const insertMetadata = compiledInsert('compute_server_metadata');
+const insertTag = compiledInsert('compute_server_tags');
+const insertGroupMember = compiledInsert('compute_server_group_members');
+
 export async function loadFlavorFor(
   cx: ComputeContext,
   flavorId: string,
   projectId: string,
   isAdmin: boolean,
 ): Promise<FlavorSnapshot> {
-  const f = await cx.db
-    .selectFrom('compute_flavors')
-    .selectAll()
-    .where('id', '=', flavorId)
-    .executeTakeFirst();
+  const f = await findFlavor(cx.db, flavorId);
   if (!f || f.disabled) throw ComputeErrors.badRequest(`Flavor ${flavorId} could not be found.`);
   if (!f.is_public && !isAdmin) {
-    const access = await cx.db
-      .selectFrom('compute_flavor_projects')
-      .select('project_id')
-      .where('flavor_id', '=', f.id)
-      .where('project_id', '=', projectId)
-      .executeTakeFirst();
-    if (!access) throw ComputeErrors.badRequest(`Flavor ${flavorId} could not be found.`);
+    if (!(await hasFlavorAccess(cx.db, f.id, projectId)))
+      throw ComputeErrors.badRequest(`Flavor ${flavorId} could not be found.`);
   }
   return {
     id: f.id,
@@ -114,45 +121,6 @@ export async function checkImage(
 function generatePassword(): string {
   const alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   return [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
-}
-
-/** Counts quota usage and refuses with Nova's 403 when `count` more servers do not fit; returns how many do. */
-export async function checkServerQuota(
-  cx: ComputeContext,
-  trx: ComputeTrx,
-  projectId: string,
-  flavor: FlavorSnapshot,
-  minCount: number,
-  maxCount: number,
-): Promise<number> {
-  if (cx.dialect === 'postgres') {
-    // Serialise quota decisions per project: two racing creates must not both take the last unit.
-    await sql`select pg_advisory_xact_lock(hashtext(${`compute-quota:${projectId}`}))`.execute(trx);
-  }
-  const limits = await getLimits(trx, cx.config, projectId);
-  // Unlimited instances, cores and ram: nothing to count (usage is only ever compared with a limit).
-  if ((['instances', 'cores', 'ram'] as const).every((r) => (limits[r] ?? -1) < 0)) return maxCount;
-  const used = await countUsage(trx, cx.dialect, projectId);
-  const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb } as const;
-  let allowed = maxCount;
-  for (const r of ['instances', 'cores', 'ram'] as const) {
-    const limit = limits[r] ?? -1;
-    if (limit < 0 || per[r] === 0) continue;
-    const fits = Math.floor((limit - used[r]) / per[r]);
-    allowed = Math.min(allowed, fits);
-  }
-  if (allowed >= minCount) return allowed;
-  const overs = (['instances', 'cores', 'ram'] as const).filter((r) => {
-    const limit = limits[r] ?? -1;
-    return limit >= 0 && used[r] + per[r] * minCount > limit;
-  });
-  const r = overs[0] ?? 'instances';
-  const req = per[r] * minCount;
-  throw new ApiError(
-    403,
-    'TooManyInstances',
-    `Quota exceeded for ${overs.join(', ')}: Requested ${req}, but already used ${used[r]} of ${limits[r]} ${overs.join(', ')}`,
-  );
 }
 
 export async function createServers(cx: ComputeContext, ctx: RouteContext): Promise<RouteResult> {
@@ -220,12 +188,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
   let keyData: string | null = null;
   const keyName = req['key_name'] as string | undefined;
   if (keyName !== undefined && keyName !== null) {
-    const kp = await cx.db
-      .selectFrom('compute_keypairs')
-      .select('public_key')
-      .where('user_id', '=', auth.userId)
-      .where('name', '=', keyName)
-      .executeTakeFirst();
+    const [kp] = await keypairOf(cx.db, auth.userId, keyName);
     if (!kp) throw ComputeErrors.badRequest('Invalid key_name provided.');
     keyData = kp.public_key;
   }
@@ -291,6 +254,8 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
   };
 
   const ids = await cx.write(async (trx, record) => {
+    // The limits are read once, under the quota lock: they serve the metadata, server and group checks.
+    await lockProjectQuota(cx, trx, projectId);
     const limits = await getLimits(trx, cx.config, projectId);
     const metaLimit = limits['metadata_items'] ?? 128;
     if (metaLimit >= 0 && Object.keys(metadata).length > metaLimit)
@@ -299,7 +264,7 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
         'MetadataLimitExceeded',
         `Quota exceeded for metadata_items: Requested ${Object.keys(metadata).length}, but already used 0 of ${metaLimit} metadata_items`,
       );
-    const count = await checkServerQuota(cx, trx, projectId, flavor, minCount, maxCount);
+    const count = await checkServerQuota(cx, trx, projectId, flavor, minCount, maxCount, limits);
     if (groupId !== undefined) {
       const members = await trx
         .selectFrom('compute_server_group_members')
@@ -316,71 +281,60 @@ export async function createServers(cx: ComputeContext, ctx: RouteContext): Prom
       const id = cx.ids.uuid();
       const display = count > 1 ? `${name}-${i + 1}` : name;
       const hostname = (req['hostname'] as string | undefined) ?? hostnameFrom(display, id);
-      await trx
-        .insertInto('compute_servers')
-        .values({
-          id,
-          project_id: projectId,
-          user_id: auth.userId,
-          name: display,
-          hostname,
-          description: (req['description'] as string | null | undefined) ?? null,
-          reservation_id: reservationId,
-          launch_index: i,
-          flavor_id: flavor.id,
-          flavor: JSON.stringify(flavor),
-          image_id: imageId,
-          key_name: keyName ?? null,
-          key_data: keyData,
-          user_data: (req['user_data'] as string | undefined) ?? null,
-          config_drive:
-            req['config_drive'] === true || req['config_drive'] === 'True' || cx.config.force_config_drive
-              ? 'True'
-              : '',
-          access_ip_v4: (req['accessIPv4'] as string | undefined) ?? '',
-          access_ip_v6: (req['accessIPv6'] as string | undefined) ?? '',
-          availability_zone: zone,
-          vm_state: 'building',
-          task_state: 'scheduling',
-          power_state: 0,
-          task_seq: 1,
-          task_args: '{}',
-          host: null,
-          node: null,
-          old_flavor: null,
-          new_flavor: null,
-          locked: 0,
-          locked_by: null,
-          locked_reason: null,
-          progress: 0,
-          launched_at: null,
-          terminated_at: null,
-          fault: null,
-          addresses: '{}',
-          deleted: 0,
-          deleted_at: null,
-          request_spec: JSON.stringify(requestSpec),
-          security_groups: JSON.stringify(securityGroups),
-          trusted_certs: req['trusted_image_certificates']
-            ? JSON.stringify(req['trusted_image_certificates'])
-            : null,
-          system_metadata: JSON.stringify({ ...imageProps, [AUTO_DISK_CONFIG]: autoDiskConfig }),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertServer(trx, {
+        id,
+        project_id: projectId,
+        user_id: auth.userId,
+        name: display,
+        hostname,
+        description: (req['description'] as string | null | undefined) ?? null,
+        reservation_id: reservationId,
+        launch_index: i,
+        flavor_id: flavor.id,
+        flavor: JSON.stringify(flavor),
+        image_id: imageId,
+        key_name: keyName ?? null,
+        key_data: keyData,
+        user_data: (req['user_data'] as string | undefined) ?? null,
+        config_drive:
+          req['config_drive'] === true || req['config_drive'] === 'True' || cx.config.force_config_drive
+            ? 'True'
+            : '',
+        access_ip_v4: (req['accessIPv4'] as string | undefined) ?? '',
+        access_ip_v6: (req['accessIPv6'] as string | undefined) ?? '',
+        availability_zone: zone,
+        vm_state: 'building',
+        task_state: 'scheduling',
+        power_state: 0,
+        task_seq: 1,
+        task_args: '{}',
+        host: null,
+        node: null,
+        old_flavor: null,
+        new_flavor: null,
+        locked: 0,
+        locked_by: null,
+        locked_reason: null,
+        progress: 0,
+        launched_at: null,
+        terminated_at: null,
+        fault: null,
+        addresses: '{}',
+        deleted: 0,
+        deleted_at: null,
+        request_spec: JSON.stringify(requestSpec),
+        security_groups: JSON.stringify(securityGroups),
+        trusted_certs: req['trusted_image_certificates']
+          ? JSON.stringify(req['trusted_image_certificates'])
+          : null,
+        system_metadata: JSON.stringify({ ...imageProps, [AUTO_DISK_CONFIG]: autoDiskConfig }),
+        created_at: now,
+        updated_at: now,
+      });
       for (const [k, v] of Object.entries(metadata))
-        await trx
-          .insertInto('compute_server_metadata')
-          .values({ server_id: id, key: k, value: String(v) })
-          .execute();
-      for (const t of new Set(tags))
-        await trx.insertInto('compute_server_tags').values({ server_id: id, tag: t }).execute();
-      if (groupId !== undefined)
-        await trx
-          .insertInto('compute_server_group_members')
-          .values({ group_id: groupId, server_id: id })
-          .execute();
+        await insertMetadata(trx, { server_id: id, key: k, value: String(v) });
+      for (const t of new Set(tags)) await insertTag(trx, { server_id: id, tag: t });
+      if (groupId !== undefined) await insertGroupMember(trx, { group_id: groupId, server_id: id });
       for (const b of bdms) {
         await trx
           .insertInto('compute_block_device_mappings')

@@ -6,7 +6,8 @@ import type { ComputeContext } from '../context.ts';
 import { PowerState, TASK_RESULT } from '../domain/server-states.ts';
 import { deallocateForServer } from '../network/allocation.ts';
 import { finishEvent } from '../store/actions.ts';
-import { findServer, type Server } from '../store/servers.ts';
+import { compiledUpdate } from '../store/compiled.ts';
+import { findServer, type Server, updateServerAtSeq } from '../store/servers.ts';
 
 const EVENT: Record<string, string> = {
   spawning: 'compute__do_build_and_run_instance',
@@ -46,6 +47,9 @@ const KEEPS_STATE = new Set([
   'resize_confirming',
 ]);
 
+/** Soft-deletes a server row still not deleted (where id, deleted = 0). */
+const softDelete = compiledUpdate('compute_servers', ['id', 'deleted']);
+
 export class ServerLifecycle {
   readonly #cx: ComputeContext;
 
@@ -63,9 +67,9 @@ export class ServerLifecycle {
     const cx = this.#cx;
     const done = await cx.write(async (trx, record) => {
       const now = cx.nowMicro();
-      const res = await trx
-        .updateTable('compute_servers')
-        .set({
+      const deleted = await softDelete(
+        trx,
+        {
           deleted: 1,
           deleted_at: now,
           terminated_at: now,
@@ -74,11 +78,11 @@ export class ServerLifecycle {
           power_state: PowerState.NOSTATE,
           updated_at: now,
           task_seq: s.task_seq + 1,
-        })
-        .where('id', '=', s.id)
-        .where('deleted', '=', 0)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return false;
+        },
+        s.id,
+        0,
+      );
+      if (deleted === 0) return false;
       await trx.deleteFrom('compute_server_group_members').where('server_id', '=', s.id).execute();
       await finishEvent(trx, {
         serverId: s.id,
@@ -196,13 +200,7 @@ export class ServerLifecycle {
       }
     }
     const ok = await cx.write(async (trx, record) => {
-      const res = await trx
-        .updateTable('compute_servers')
-        .set(set)
-        .where('id', '=', s.id)
-        .where('task_seq', '=', taskSeq)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return false;
+      if (!(await updateServerAtSeq(trx, s.id, taskSeq, set))) return false;
       if (
         taskState === 'resize_confirming' ||
         taskState === 'resize_finish' ||
@@ -291,12 +289,7 @@ export class ServerLifecycle {
     )
       set.vm_state = 'stopped';
     await cx.write(async (trx, record) => {
-      await trx
-        .updateTable('compute_servers')
-        .set(set)
-        .where('id', '=', s.id)
-        .where('task_seq', '=', s.task_seq)
-        .execute();
+      await updateServerAtSeq(trx, s.id, s.task_seq, set);
       record({ kind: 'server', id: s.id, action: 'update', projectId: s.project_id, data: { host: s.host } });
     });
   }
@@ -307,21 +300,16 @@ export class ServerLifecycle {
     await cx.write(async (trx, record) => {
       const now = cx.nowMicro();
       const prev = (args['prev_vm_state'] as Server['vm_state'] | undefined) ?? s.vm_state;
-      const res = await trx
-        .updateTable('compute_servers')
-        .set({
-          vm_state: prev,
-          task_state: null,
-          task_args: '{}',
-          task_seq: s.task_seq + 1,
-          updated_at: now,
-          new_flavor: null,
-          fault: JSON.stringify({ message, code: 500, details: message, created: now }),
-        })
-        .where('id', '=', s.id)
-        .where('task_seq', '=', s.task_seq)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return;
+      const updated = await updateServerAtSeq(trx, s.id, s.task_seq, {
+        vm_state: prev,
+        task_state: null,
+        task_args: '{}',
+        task_seq: s.task_seq + 1,
+        updated_at: now,
+        new_flavor: null,
+        fault: JSON.stringify({ message, code: 500, details: message, created: now }),
+      });
+      if (!updated) return;
       if (typeof args['migration_id'] === 'string')
         await trx
           .updateTable('compute_migrations')
@@ -348,19 +336,14 @@ export class ServerLifecycle {
     const cx = this.#cx;
     await cx.write(async (trx, record) => {
       const now = cx.nowMicro();
-      const res = await trx
-        .updateTable('compute_servers')
-        .set({
-          vm_state: 'error',
-          task_state: null,
-          task_seq: s.task_seq + 1,
-          updated_at: now,
-          fault: JSON.stringify({ message, code, details, created: now }),
-        })
-        .where('id', '=', s.id)
-        .where('task_seq', '=', s.task_seq)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return;
+      const updated = await updateServerAtSeq(trx, s.id, s.task_seq, {
+        vm_state: 'error',
+        task_state: null,
+        task_seq: s.task_seq + 1,
+        updated_at: now,
+        fault: JSON.stringify({ message, code, details, created: now }),
+      });
+      if (!updated) return;
       await finishEvent(trx, {
         serverId: s.id,
         event: 'conductor_schedule_and_build_instances',

@@ -10,7 +10,7 @@ import type { ComputeContext } from '../context.ts';
 import { hostZones } from '../domain/zones.ts';
 import { filterHosts, type HostState, type SchedulingRequest } from '../scheduler/filters.ts';
 import { weighHosts } from '../scheduler/weighers.ts';
-import { findServer, type Server } from '../store/servers.ts';
+import { findServer, type Server, updateServerAtSeq } from '../store/servers.ts';
 import type { ComputeTables, FlavorSnapshot } from '../store/tables.ts';
 import type { ServerLifecycle } from './lifecycle.ts';
 
@@ -361,13 +361,7 @@ export class Scheduler {
             .execute();
         }
       }
-      const res = await trx
-        .updateTable('compute_servers')
-        .set(next)
-        .where('id', '=', s.id)
-        .where('task_seq', '=', s.task_seq)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return false;
+      if (!(await updateServerAtSeq(trx, s.id, s.task_seq, next))) return false;
       record({
         kind: 'server',
         id: s.id,

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { ComputeConfig } from '../../../platform/config.ts';
 import type { DialectName } from '../../../platform/db/database.ts';
 import type { ComputeDb, ComputeTrx } from '../context.ts';
+import { compiled } from './compiled.ts';
 
 type Db = ComputeDb | ComputeTrx;
 
@@ -63,6 +64,24 @@ export function getDefaults(db: Db, config: ComputeConfig): Promise<Record<strin
   return getClassLimits(db, config, 'default');
 }
 
+/**
+ * The "default" class's rows (lvl 0), then the project's (lvl 1, user_id '') and that user's, in one statement; a
+ * project-wide read passes '' as the user.
+ */
+const limitRows = compiled(2, (db, projectId: string, userId: string) =>
+  db
+    .selectFrom('compute_quota_classes')
+    .select([sql<number>`0`.as('lvl'), sql<string>`''`.as('user_id'), 'resource', 'hard_limit'])
+    .where('class_name', '=', 'default')
+    .unionAll(
+      db
+        .selectFrom('compute_quotas')
+        .select([sql<number>`1`.as('lvl'), 'user_id', 'resource', 'hard_limit'])
+        .where('project_id', '=', projectId)
+        .where('user_id', 'in', ['', userId]),
+    ),
+);
+
 /** The hard limits of a project, or of one user in it: defaults < class "default" < project < user. */
 export async function getLimits(
   db: Db,
@@ -70,16 +89,14 @@ export async function getLimits(
   projectId: string,
   userId?: string,
 ): Promise<Record<string, number>> {
-  const out = await getDefaults(db, config);
-  const rows = await db
-    .selectFrom('compute_quotas')
-    .select(['user_id', 'resource', 'hard_limit'])
-    .where('project_id', '=', projectId)
-    .where('user_id', 'in', userId ? ['', userId] : [''])
-    .execute();
-  // Project rows first, then the user's on top.
-  for (const r of rows) if (r.user_id === '' && r.resource in out) out[r.resource] = r.hard_limit;
-  for (const r of rows) if (r.user_id !== '' && r.resource in out) out[r.resource] = r.hard_limit;
+  const out = configDefaults(config);
+  const rows = await limitRows(db, projectId, userId ?? '');
+  // The class's rows first, then the project's, then the user's on top.
+  for (const r of rows) if (Number(r.lvl) === 0 && r.resource in out) out[r.resource] = r.hard_limit;
+  for (const r of rows)
+    if (Number(r.lvl) === 1 && r.user_id === '' && r.resource in out) out[r.resource] = r.hard_limit;
+  for (const r of rows)
+    if (Number(r.lvl) === 1 && r.user_id !== '' && r.resource in out) out[r.resource] = r.hard_limit;
   return out;
 }
 
@@ -102,54 +119,66 @@ export async function countUsage(
   projectId: string,
   userId?: string,
 ): Promise<Usage> {
-  // Summed in the database from each server's flavor snapshot: one indexed pass, no rows shipped to Node.
-  const field = (name: string) =>
-    dialect === 'postgres'
-      ? sql<number>`coalesce(sum(cast(cast(flavor as json) ->> ${sql.lit(name)} as integer)), 0)`
-      : sql<number>`coalesce(sum(cast(json_extract(flavor, ${sql.lit(`$.${name}`)}) as integer)), 0)`;
-  let servers = db
-    .selectFrom('compute_servers')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('n'),
-      field('vcpus').as('cores'),
-      field('memory_mb').as('ram'),
-    ])
-    .where('project_id', '=', projectId)
-    .where('deleted', '=', 0);
-  if (userId) servers = servers.where('user_id', '=', userId);
-  const totals = await servers.executeTakeFirstOrThrow();
+  const totals = await countServerUsage(db, dialect, projectId, userId);
   let groups = db
     .selectFrom('compute_server_groups')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('project_id', '=', projectId);
   if (userId) groups = groups.where('user_id', '=', userId);
   const g = await groups.executeTakeFirstOrThrow();
-  let keyPairs = 0;
-  if (userId) {
-    const k = await db
-      .selectFrom('compute_keypairs')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('user_id', '=', userId)
-      .executeTakeFirstOrThrow();
-    keyPairs = Number(k.n);
-  }
-  return {
-    instances: Number(totals.n),
-    cores: Number(totals.cores),
-    ram: Number(totals.ram),
-    key_pairs: keyPairs,
-    server_groups: Number(g.n),
-  };
+  const keyPairs = userId ? await countKeypairs(db, userId) : 0;
+  return { ...totals, key_pairs: keyPairs, server_groups: Number(g.n) };
 }
+
+/** The servers' totals of a project (or one user in it), summed in the database from each server's flavor. */
+function serverTotals(dialect: DialectName, withUser: boolean) {
+  // One indexed pass, no rows shipped to Node.
+  const field = (name: string) =>
+    dialect === 'postgres'
+      ? sql<number>`coalesce(sum(cast(cast(flavor as json) ->> ${sql.lit(name)} as integer)), 0)`
+      : sql<number>`coalesce(sum(cast(json_extract(flavor, ${sql.lit(`$.${name}`)}) as integer)), 0)`;
+  return compiled(2, (db, projectId: string, userId: string) => {
+    const q = db
+      .selectFrom('compute_servers')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        field('vcpus').as('cores'),
+        field('memory_mb').as('ram'),
+      ])
+      .where('project_id', '=', projectId)
+      .where('deleted', '=', 0);
+    return withUser ? q.where('user_id', '=', userId) : q;
+  });
+}
+
+const SERVER_TOTALS = {
+  sqlite: { project: serverTotals('sqlite', false), user: serverTotals('sqlite', true) },
+  postgres: { project: serverTotals('postgres', false), user: serverTotals('postgres', true) },
+};
+
+/** What the servers of a project (or one user in it) use: instances, cores, ram (one compiled statement). */
+export async function countServerUsage(
+  db: Db,
+  dialect: DialectName,
+  projectId: string,
+  userId?: string,
+): Promise<Pick<Usage, 'instances' | 'cores' | 'ram'>> {
+  const of = SERVER_TOTALS[dialect];
+  const [t] = userId ? await of.user(db, projectId, userId) : await of.project(db, projectId, '');
+  return { instances: Number(t?.n ?? 0), cores: Number(t?.cores ?? 0), ram: Number(t?.ram ?? 0) };
+}
+
+const keypairCount = compiled(1, (db, userId: string) =>
+  db
+    .selectFrom('compute_keypairs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId),
+);
 
 /** Key pairs of a user (Nova counts them per user wherever the user works). */
 export async function countKeypairs(db: Db, userId: string): Promise<number> {
-  const k = await db
-    .selectFrom('compute_keypairs')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return Number(k.n);
+  const [k] = await keypairCount(db, userId);
+  return Number(k?.n ?? 0);
 }
 
 /** Sets one limit (create or update): project-wide when userId is empty. */

@@ -3,6 +3,7 @@
 import type { Selectable } from 'kysely';
 import type { ServerExtras } from '../api/servers.view.ts';
 import type { ComputeContext, ComputeDb } from '../context.ts';
+import { compiled, compiledUpdate } from './compiled.ts';
 import type { ServerRow } from './tables.ts';
 
 export type Server = Selectable<ServerRow>;
@@ -16,6 +17,14 @@ export function normaliseUuid(id: string): string | undefined {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+const liveServerById = compiled(1, (db, id: string) =>
+  db.selectFrom('compute_servers').selectAll().where('id', '=', id).where('deleted', '=', 0),
+);
+
+const anyServerById = compiled(1, (db, id: string) =>
+  db.selectFrom('compute_servers').selectAll().where('id', '=', id),
+);
+
 export async function findServer(
   db: ComputeDb,
   id: string,
@@ -23,9 +32,23 @@ export async function findServer(
 ): Promise<Server | undefined> {
   const uuid = normaliseUuid(id);
   if (!uuid) return undefined;
-  let q = db.selectFrom('compute_servers').selectAll().where('id', '=', uuid);
-  if (!opts.deleted) q = q.where('deleted', '=', 0);
-  return q.executeTakeFirst();
+  const rows = await (opts.deleted ? anyServerById : liveServerById)(db, uuid);
+  return rows[0];
+}
+
+const updateAtSeq = compiledUpdate('compute_servers', ['id', 'task_seq']);
+
+/**
+ * Sets columns of a server as long as its task_seq is still `taskSeq` (nobody started another task meanwhile);
+ * true when it did. One compiled statement per set of columns.
+ */
+export async function updateServerAtSeq(
+  db: ComputeDb,
+  id: string,
+  taskSeq: number,
+  set: Partial<Server>,
+): Promise<boolean> {
+  return (await updateAtSeq(db, set, id, taskSeq)) === 1;
 }
 
 /** Each host's zone and status, cached per compute write generation. */
