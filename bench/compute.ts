@@ -187,6 +187,16 @@ export async function computeBench(): Promise<void> {
       'create → ACTIVE latency',
       `p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms, max ${latencies.at(-1)} ms`,
     );
+    // Where the tail comes from: each tenth of the run (in send order) with its own p50 and max.
+    const bySend = [...sent].sort((a, b) => a[1] - b[1]).map(([id, t]) => launched.get(id)! - t);
+    const tenth = Math.ceil(bySend.length / 10);
+    const tenths = Array.from({ length: 10 }, (_, i) =>
+      bySend.slice(i * tenth, (i + 1) * tenth).sort((a, b) => a - b),
+    );
+    line(
+      'latency by tenth of the run (p50/max ms)',
+      tenths.map((t) => `${quantile(t, 0.5).toFixed(0)}/${t.at(-1)}`).join(' '),
+    );
     line(
       'scheduler decisions/s (same run)',
       `${(FIRST / seconds).toFixed(0)} (every server is one decision)`,

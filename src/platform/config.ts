@@ -287,7 +287,7 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
       disk_weight_multiplier: 1,
       max_attempts: 3,
       service_down_time: 60,
-      build_admission: { min_in_flight: 32, max_wait_ms: 5000 },
+      build_admission: { min_in_flight: 16, max_wait_ms: 5000 },
       max_limit: 1000,
       quotas: {
         instances: 10,

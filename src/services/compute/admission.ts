@@ -31,12 +31,17 @@ export class BuildAdmission {
   #sampler: NodeJS.Timeout | undefined;
   #last: EventLoopUtilization | undefined;
   #busy = false;
+  /** Requests admitted whose handler is still running (their build is not in the feed yet). */
+  #admitted = 0;
+  #passedInWindow = 0;
+  readonly #waiting: { since: number; resolve: () => void }[] = [];
+  #gate: NodeJS.Timeout | undefined;
   /** Requests that waited, and for how long in all (metrics, tests). */
   readonly stats = { waited: 0, waitedMs: 0 };
 
   constructor(feed: Pick<ChangeFeed, 'subscribe'>, opts: AdmissionOptions = {}) {
     this.#feed = feed;
-    this.#min = opts.minInFlight ?? 32;
+    this.#min = opts.minInFlight ?? 16;
     this.#busyAt = opts.busyUtilization ?? 0.9;
     this.#windowMs = opts.windowMs ?? 50;
     this.#maxWaitMs = opts.maxWaitMs ?? 5000;
@@ -53,6 +58,12 @@ export class BuildAdmission {
   }
 
   stop(): void {
+    for (const w of this.#waiting.splice(0)) {
+      this.#admitted++;
+      w.resolve();
+    }
+    if (this.#gate) clearInterval(this.#gate);
+    this.#gate = undefined;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#building.clear();
@@ -64,14 +75,60 @@ export class BuildAdmission {
     return this.#building.size;
   }
 
-  /** Resolves at once unless the process is saturated with builds under way; then when it is not, or maxWaitMs. */
-  async admit(): Promise<void> {
-    if (!this.#busy || this.#building.size < this.#min) return;
+  /**
+   * Waits while the process is saturated and `minInFlight` builds are under way (admitted ones included), at most
+   * maxWaitMs. An idle loop lets requests through at once, but no more than `minInFlight` per sampling window, so
+   * a crowd of waiters does not all start at the same instant. Call the returned function once the request is over
+   * (its build, if any, is tracked from the feed from then on).
+   */
+  async admit(): Promise<() => void> {
+    if (this.#waiting.length === 0 && this.#mayPass()) return this.#enter();
     const start = performance.now();
     this.stats.waited++;
-    while (this.#busy && this.#building.size >= this.#min && performance.now() - start < this.#maxWaitMs)
-      await new Promise((r) => setTimeout(r, 10));
+    await new Promise<void>((resolve) => {
+      this.#waiting.push({ since: start, resolve });
+      this.#gate ??= setInterval(() => this.#release(), 5);
+    });
     this.stats.waitedMs += performance.now() - start;
+    return this.#enter(true);
+  }
+
+  /** First come, first served: the oldest waiters go while the gate allows (or once they waited maxWaitMs). */
+  #release(): void {
+    const now = performance.now();
+    while (this.#waiting.length > 0) {
+      const head = this.#waiting[0]!;
+      if (!this.#mayPass() && now - head.since < this.#maxWaitMs) break;
+      this.#waiting.shift();
+      // Counted now, so the next waiter sees it (its handler starts on a later tick).
+      this.#admitted++;
+      this.#passedInWindow++;
+      head.resolve();
+    }
+    if (this.#waiting.length === 0 && this.#gate) {
+      clearInterval(this.#gate);
+      this.#gate = undefined;
+    }
+  }
+
+  #mayPass(): boolean {
+    if (this.#building.size + this.#admitted < this.#min) return true;
+    return !this.#busy && this.#passedInWindow < this.#min;
+  }
+
+  #enter(counted = false): () => void {
+    if (!counted) {
+      this.#admitted++;
+      this.#passedInWindow++;
+    }
+    this.#updateSampler();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#admitted--;
+      this.#updateSampler();
+    };
   }
 
   #observe(e: ChangeEvent): void {
@@ -82,7 +139,8 @@ export class BuildAdmission {
   }
 
   #updateSampler(): void {
-    const want = this.#building.size >= this.#min;
+    // Sampled while anything is under way: cheap (one timer), and the window's pass count needs its reset.
+    const want = this.#building.size + this.#admitted > 0;
     if (want && !this.#sampler) {
       this.#last = performance.eventLoopUtilization();
       this.#sampler = setInterval(() => this.#sample(), this.#windowMs);
@@ -91,6 +149,7 @@ export class BuildAdmission {
       clearInterval(this.#sampler);
       this.#sampler = undefined;
       this.#busy = false;
+      this.#passedInWindow = 0;
     }
   }
 
@@ -98,6 +157,7 @@ export class BuildAdmission {
     const now = performance.eventLoopUtilization();
     this.#busy = performance.eventLoopUtilization(now, this.#last).utilization > this.#busyAt;
     this.#last = now;
+    this.#passedInWindow = 0;
     const old = Date.now() - 60_000;
     for (const [id, at] of this.#building) if (at < old) this.#building.delete(id);
     this.#updateSampler();

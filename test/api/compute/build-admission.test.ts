@@ -111,6 +111,53 @@ describe('build admission', () => {
     }
   });
 
+  it('lets a crowd of waiters through a few per sampling window, not all at once', async () => {
+    const feed = fakeFeed();
+    const a = new BuildAdmission(feed, { minInFlight: 2, windowMs: 100 });
+    a.start();
+    try {
+      for (const id of ['s1', 's2', 's3']) feed.emit(id, 'create', { task: 'scheduling' });
+      await sleep(150);
+      const t = performance.now();
+      const passed: number[] = [];
+      await Promise.all(
+        Array.from({ length: 6 }, () => a.admit().then(() => passed.push(performance.now() - t))),
+      );
+      passed.sort((x, y) => x - y);
+      assert.equal(passed.length, 6);
+      assert.ok(passed[1]! < 20, `the first two pass at once (${passed[1]} ms)`);
+      assert.ok(passed[2]! >= 20, `the third waits for the next window (${passed[2]} ms)`);
+    } finally {
+      a.stop();
+    }
+  });
+
+  it('counts admitted requests until they are done, so the gate holds before their builds show up', async () => {
+    const feed = fakeFeed();
+    const a = new BuildAdmission(feed, { minInFlight: 2, windowMs: 20, maxWaitMs: 10_000 });
+    a.start();
+    const stop = burnCpu();
+    try {
+      await sleep(100);
+      const d1 = await a.admit();
+      const d2 = await a.admit(); // two admitted, no build in the feed yet: the next one waits
+      let third = false;
+      const p = a.admit().then(() => {
+        third = true;
+      });
+      await sleep(300);
+      assert.equal(third, false);
+      d1();
+      d1(); // twice is once
+      await p;
+      assert.equal(third, true);
+      d2();
+    } finally {
+      stop();
+      a.stop();
+    }
+  });
+
   it('never waits longer than maxWaitMs', async () => {
     const feed = fakeFeed();
     const a = new BuildAdmission(feed, { minInFlight: 1, windowMs: 20, maxWaitMs: 300 });

@@ -131,8 +131,12 @@ export function serverRoutes(
       method: 'POST',
       path: '/compute/v2.1/servers',
       handler: async (ctx) => {
-        await cx.admission?.admit();
-        return createServers(cx, ctx);
+        const done = await cx.admission?.admit();
+        try {
+          return await createServers(cx, ctx);
+        } finally {
+          done?.();
+        }
       },
     },
     {
