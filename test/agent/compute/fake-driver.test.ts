@@ -1,6 +1,6 @@
 // The fake driver's own knobs beyond the HypervisorDriver contract: inventory, faults, delays, readiness, persistence, fleets.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -112,6 +112,34 @@ describe('FakeDriver specifics', () => {
     assert.equal((await second.findGuest(a))?.powerState, 'running');
     assert.equal((await second.findGuest(b.id))?.powerState, 'shutdown');
     assert.equal(second.devices(a).nics.length, 1);
+  });
+
+  it('journals changes: removals survive, the journal compacts, a torn last line and the old format load', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'monostack-fake-'));
+    dirs.push(dir);
+    const stateFile = join(dir, 'host.json');
+    const first = await FakeDriver.open({ stateFile });
+    const a = await running(first);
+    const b = await running(first);
+    await first.destroy(b);
+    // Many changes of one guest: the journal is rewritten with the live guests instead of growing without end.
+    for (let i = 0; i < 300; i++) await (i % 2 ? first.start(a) : first.stop(a));
+    await first.flush();
+    const lines = (await readFile(stateFile, 'utf8')).split('\n').filter(Boolean);
+    assert.ok(lines.length < 120, `${lines.length} lines for one guest`);
+    // A crash mid-append leaves a torn line: the lines before it stand.
+    await appendFile(stateFile, '{"guest":{"spec":{"id":"torn');
+    const second = await FakeDriver.open({ stateFile });
+    assert.equal(second.guestCount, 1);
+    assert.equal(await second.findGuest(b), undefined, 'the destroyed guest stays gone');
+    assert.equal((await second.findGuest(a))?.powerState, 'running', 'the last change (start) wins');
+    // The former format (one JSON document) still loads, and is rewritten as a journal.
+    const old = join(dir, 'old.json');
+    const guest = JSON.parse(lines.at(-1)!).guest;
+    await writeFile(old, JSON.stringify({ version: 1, guests: [guest] }));
+    const third = await FakeDriver.open({ stateFile: old });
+    assert.equal(third.guestCount, 1);
+    assert.ok((await readFile(old, 'utf8')).startsWith('{"guest"'));
   });
 
   it('snapshots are deterministic per guest', async () => {

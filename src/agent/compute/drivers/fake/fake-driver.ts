@@ -104,7 +104,10 @@ export class FakeDriver implements HypervisorDriver {
     this.#clock = opts.clock ?? systemClock;
     this.#vifs = opts.vifPlugger;
     this.#file = opts.stateFile
-      ? new FakeStateFile(opts.stateFile, () => [...this.#guests.values()])
+      ? new FakeStateFile(opts.stateFile, {
+          get: (id) => this.#guests.get(id),
+          all: () => [...this.#guests.values()],
+        })
       : undefined;
   }
 
@@ -149,7 +152,7 @@ export class FakeDriver implements HypervisorDriver {
       guest.power = 'crashed';
       guest.bootedAt = null;
     }
-    await this.#save();
+    await this.#save(id);
   }
 
   /** Adds a guest no server asked for (left over by a crashed agent, or created by hand). */
@@ -157,7 +160,7 @@ export class FakeDriver implements HypervisorDriver {
     const guest = newGuest(spec);
     if (power === 'running') boot(guest, this.#clock.now());
     this.#guests.set(spec.id, guest);
-    await this.#save();
+    await this.#save(spec.id);
   }
 
   /** Disks and NICs attached to a guest, as recorded. */
@@ -201,7 +204,7 @@ export class FakeDriver implements HypervisorDriver {
     await this.#plan.enter('create', spec.id);
     if (this.#guests.has(spec.id)) return;
     this.#guests.set(spec.id, newGuest(spec));
-    await this.#save();
+    await this.#save(spec.id);
   }
 
   async start(id: GuestId): Promise<void> {
@@ -211,7 +214,7 @@ export class FakeDriver implements HypervisorDriver {
     if (g.power === 'paused' || g.power === 'suspended') throw new InvalidGuestState(id, g.power, 'start');
     await this.#plug(g.nics);
     boot(g, this.#clock.now());
-    await this.#save();
+    await this.#save(id);
   }
 
   /** As QEMU's taps are wired before `cont`: every NIC with a host device goes to the VIF plugger. */
@@ -232,7 +235,7 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.#need(id);
     if (g.power === 'shutdown') return;
     powerOff(g, true);
-    await this.#save();
+    await this.#save(id);
   }
 
   async reboot(id: GuestId, type: RebootType): Promise<void> {
@@ -241,7 +244,7 @@ export class FakeDriver implements HypervisorDriver {
     if (type === 'SOFT' && g.power !== 'running') throw new InvalidGuestState(id, g.power, 'reboot');
     appendConsole(g, type === 'SOFT' ? 'reboot: Restarting system' : 'reboot: Power cycle');
     boot(g, this.#clock.now());
-    await this.#save();
+    await this.#save(id);
   }
 
   async pause(id: GuestId): Promise<void> {
@@ -258,7 +261,7 @@ export class FakeDriver implements HypervisorDriver {
     if (g.power === 'suspended') return;
     if (g.power !== 'running' && g.power !== 'paused') throw new InvalidGuestState(id, g.power, 'suspend');
     g.power = 'suspended';
-    await this.#save();
+    await this.#save(id);
   }
 
   async resume(id: GuestId): Promise<void> {
@@ -269,7 +272,7 @@ export class FakeDriver implements HypervisorDriver {
     await this.#plan.enter('destroy', id);
     const g = this.#guests.get(id);
     if (!g || !this.#guests.delete(id)) return;
-    await this.#save();
+    await this.#save(id);
     for (const n of g.nics) if (n.device) await this.#vifs?.unplug(n.id).catch(() => {});
   }
 
@@ -278,7 +281,7 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.#need(id);
     g.spec.flavor = copyFlavor(flavor);
     if (g.power === 'running') boot(g, this.#clock.now());
-    await this.#save();
+    await this.#save(id);
   }
 
   async rebuild(id: GuestId, spec: GuestSpec): Promise<void> {
@@ -290,7 +293,7 @@ export class FakeDriver implements HypervisorDriver {
     g.rescueImageId = undefined;
     if (wasOn) boot(g, this.#clock.now());
     else powerOff(g, false);
-    await this.#save();
+    await this.#save(id);
   }
 
   async snapshot(id: GuestId): Promise<SnapshotData> {
@@ -306,7 +309,7 @@ export class FakeDriver implements HypervisorDriver {
     g.rescued = true;
     g.rescueImageId = opts.imageId;
     boot(g, this.#clock.now());
-    await this.#save();
+    await this.#save(id);
   }
 
   async unrescue(id: GuestId): Promise<void> {
@@ -316,7 +319,7 @@ export class FakeDriver implements HypervisorDriver {
     g.rescued = false;
     g.rescueImageId = undefined;
     boot(g, this.#clock.now());
-    await this.#save();
+    await this.#save(id);
   }
 
   async consoleOutput(id: GuestId, length?: number): Promise<string> {
@@ -332,7 +335,7 @@ export class FakeDriver implements HypervisorDriver {
     const g = this.#need(id);
     if (g.disks.some((d) => d.id === disk.id)) return;
     g.disks.push({ ...disk, device: disk.device ?? `/dev/vd${String.fromCharCode(98 + g.disks.length)}` });
-    await this.#save();
+    await this.#save(id);
   }
 
   async detachDisk(id: GuestId, diskId: string): Promise<void> {
@@ -341,7 +344,7 @@ export class FakeDriver implements HypervisorDriver {
     const i = g.disks.findIndex((d) => d.id === diskId);
     if (i < 0) return;
     g.disks.splice(i, 1);
-    await this.#save();
+    await this.#save(id);
   }
 
   async attachNic(id: GuestId, nic: NicSpec): Promise<void> {
@@ -350,7 +353,7 @@ export class FakeDriver implements HypervisorDriver {
     if (g.nics.some((n) => n.id === nic.id)) return;
     if (g.power === 'running') await this.#plug([nic]);
     g.nics.push({ ...nic });
-    await this.#save();
+    await this.#save(id);
   }
 
   async detachNic(id: GuestId, nicId: string): Promise<void> {
@@ -359,7 +362,7 @@ export class FakeDriver implements HypervisorDriver {
     const i = g.nics.findIndex((n) => n.id === nicId);
     if (i < 0) return;
     const [gone] = g.nics.splice(i, 1);
-    await this.#save();
+    await this.#save(id);
     if (gone?.device) await this.#vifs?.unplug(gone.id).catch(() => {});
   }
 
@@ -396,10 +399,11 @@ export class FakeDriver implements HypervisorDriver {
     if (g.power === to) return;
     if (g.power !== from) throw new InvalidGuestState(id, g.power, op);
     g.power = to;
-    await this.#save();
+    await this.#save(id);
   }
 
-  #save(): Promise<void> {
-    return this.#file ? this.#file.save() : Promise.resolve();
+  /** Persists guest `id` (its record, or its removal) when the driver has a state file. */
+  #save(id: GuestId): Promise<void> {
+    return this.#file ? this.#file.save(id) : Promise.resolve();
   }
 }
