@@ -9,7 +9,7 @@ import { statesForStatus } from '../domain/server-states.ts';
 import { type HostInfoCache, loadExtras, type Server } from '../store/servers.ts';
 import type { ComputeTables } from '../store/tables.ts';
 import { badQuery, limitAndMarker, nextLinks, parseJson } from './common.ts';
-import { serverSummary, serverView } from './servers.view.ts';
+import { type ServerViewRow, serverSummary, serverView, VIEW_COLUMNS } from './servers.view.ts';
 
 const SORT_KEYS = new Set([
   'access_ip_v4',
@@ -54,6 +54,10 @@ const COLUMN: Record<string, string> = {
   root_device_name: 'id',
 };
 
+/** What a list reads of each server: what its view shows, and the zone its extras need. */
+const LIST_COLUMNS = [...VIEW_COLUMNS, 'availability_zone'] as const;
+type ListRow = ServerViewRow & Pick<Server, 'availability_zone'>;
+
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** An ISO 8601 time as Nova's query schema accepts it (anything else is a 400). */
@@ -89,7 +93,7 @@ export async function listServers(
       { project_id: projectId },
     );
 
-  let query = cx.db.selectFrom('compute_servers').selectAll();
+  let query = cx.db.selectFrom('compute_servers').select(LIST_COLUMNS);
   const tenant = queryOne(q, 'project_id') ?? queryOne(q, 'tenant_id');
   if (!allTenants) query = query.where('project_id', '=', projectId);
   else if (tenant && isAdmin) query = query.where('project_id', '=', tenant);
@@ -224,7 +228,7 @@ export async function listServers(
   const anchored = (v: string) => new RegExp(`^(?:${regex(v).source})`, 'i');
   const ipRe = ip !== undefined ? anchored(ip) : undefined;
   const ip6Re = ip6 !== undefined ? anchored(ip6) : undefined;
-  const ipMatch = (s: Server) =>
+  const ipMatch = (s: ListRow) =>
     Object.values(
       parseJson<Record<string, { addr: string; version: number; 'OS-EXT-IPS:type'?: string }[]>>(
         s.addresses,
@@ -237,9 +241,9 @@ export async function listServers(
           a['OS-EXT-IPS:type'] !== 'floating' &&
           ((a.version === 4 && ipRe?.test(a.addr)) || (a.version === 6 && ip6Re?.test(a.addr))),
       );
-  const jsFilter = (s: Server) => (!nameRe || nameRe.test(s.name)) && (!(ipRe || ip6Re) || ipMatch(s));
+  const jsFilter = (s: ListRow) => (!nameRe || nameRe.test(s.name)) && (!(ipRe || ip6Re) || ipMatch(s));
 
-  let rows: Server[];
+  let rows: ListRow[];
   // The default order (and any over created_at and id, both NOT NULL): the page after the marker is a keyset
   // query, so a page costs the same however many servers the project has.
   const keyset =

@@ -7,6 +7,46 @@ import type { FlavorSnapshot, ServerRow } from '../store/tables.ts';
 import { computeRoot, parseJson, resourceLinks } from './common.ts';
 import { naive } from './resource-common.ts';
 
+/** The columns a server view reads (lists select just these, and the zone their extras need). */
+export const VIEW_COLUMNS = [
+  'id',
+  'name',
+  'project_id',
+  'user_id',
+  'hostname',
+  'description',
+  'reservation_id',
+  'launch_index',
+  'flavor',
+  'image_id',
+  'key_name',
+  'user_data',
+  'config_drive',
+  'access_ip_v4',
+  'access_ip_v6',
+  'host',
+  'node',
+  'vm_state',
+  'task_state',
+  'power_state',
+  'locked',
+  'locked_reason',
+  'progress',
+  'launched_at',
+  'terminated_at',
+  'fault',
+  'security_groups',
+  'addresses',
+  'system_metadata',
+  'trusted_certs',
+  'created_at',
+  'updated_at',
+  'deleted',
+] as const satisfies readonly (keyof ServerRow)[];
+
+/** A server row as far as its view goes. */
+export type ServerViewRow = Pick<ServerRow, (typeof VIEW_COLUMNS)[number]>;
+
 /** What a view needs beside the row; lists load these in batches. */
 export interface ServerExtras {
   metadata: Record<string, string>;
@@ -25,10 +65,18 @@ const FAULTS = new Set(['ERROR', 'DELETED']);
 /** sha224(project + host), as Nova's hostId; "" when the server has no host. */
 export function hostIdOf(projectId: string, host: string | null): string {
   if (!host) return '';
-  return createHash('sha224')
-    .update(projectId + host)
-    .digest('hex');
+  const key = projectId + host;
+  let id = hostIds.get(key);
+  if (id === undefined) {
+    id = createHash('sha224').update(key).digest('hex');
+    if (hostIds.size >= 10_000) hostIds.clear();
+    hostIds.set(key, id);
+  }
+  return id;
 }
+
+/** hostId by project and host: a list of 1,000 servers over a few hosts hashes each pair once. */
+const hostIds = new Map<string, string>();
 
 /** Nova's libvirt instance name ("instance-0000002a"), derived from a stable hash of the uuid. */
 export function instanceName(id: string): string {
@@ -92,7 +140,7 @@ function addressesView(text: string, extended: boolean): Record<string, unknown>
 
 export function serverView(
   ctx: RouteContext,
-  row: ServerRow,
+  row: ServerViewRow,
   extras: ServerExtras,
   opts: ViewOptions,
 ): Record<string, unknown> {
@@ -172,7 +220,10 @@ export function serverView(
 }
 
 /** The list (non-detail) entry: id, name, links. */
-export function serverSummary(ctx: RouteContext, row: ServerRow): Record<string, unknown> {
+export function serverSummary(
+  ctx: RouteContext,
+  row: Pick<ServerRow, 'id' | 'name'>,
+): Record<string, unknown> {
   return { id: row.id, links: resourceLinks(ctx, `servers/${row.id}`), name: row.name };
 }
 

@@ -90,7 +90,7 @@ export class HostInfoCache {
 /** Loads the extras of many servers in four queries. */
 export async function loadExtras(
   db: ComputeDb,
-  servers: readonly Server[],
+  servers: readonly Pick<Server, 'id' | 'host' | 'availability_zone'>[],
   hosts: Map<string, { zone: string; status: string }>,
   defaultZone: string,
 ): Promise<Map<string, ServerExtras>> {
