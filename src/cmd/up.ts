@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import { createCloud, VERSION } from '../compose/cloud.ts';
 import { cloudEntries, mergeCloudsYaml } from '../compose/clouds-yaml.ts';
 import { loadSecrets } from '../compose/secrets.ts';
@@ -31,6 +32,8 @@ export async function runUp(flags: UpFlags): Promise<void> {
   if (flags.publicUrl) over.public_url = flags.publicUrl;
   if (flags.logLevel) over.log = { level: flags.logLevel };
   const config = loadConfig({ file: flags.config, flags: over });
+  if (config.heap_growing_percent > 0)
+    v8.setFlagsFromString(`--heap-growing-percent=${Math.round(config.heap_growing_percent)}`);
   await mkdir(config.data_dir, { recursive: true, mode: 0o700 });
   const logFile = config.log.file || join(config.data_dir, 'monostack.log');
   const log = createLogger({

@@ -191,6 +191,11 @@ export interface MonostackConfig {
   database: { url: string };
   log: { level: string; file: string };
   max_request_body_size: number;
+  /**
+   * How far above its live data V8 may grow the JavaScript heap before the next full collection, in percent
+   * (0: V8's own, up to 4x). A little more GC time for a much smaller process under load.
+   */
+  heap_growing_percent: number;
   bootstrap: { admin_password: string; demo_password: string };
   /** Merge the cloud's entries into the user's ~/.config/openstack/clouds.yaml on start. */
   merge_user_clouds: boolean;
@@ -226,6 +231,7 @@ function defaults(env: Record<string, string | undefined>): MonostackConfig {
     database: { url: '' },
     log: { level: 'info', file: '' },
     max_request_body_size: 114688,
+    heap_growing_percent: 25,
     bootstrap: { admin_password: '', demo_password: '' },
     merge_user_clouds: true,
     identity: {
