@@ -265,6 +265,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
           if (route.body) validator.validate(route.body, req.body);
           if (route.policy) ctx.authorize(route.policy, route.target ? await route.target(ctx) : {});
           const result = await route.handler(ctx);
+          // A handler that answered through ctx.reply itself (the metrics text) is done.
+          if (reply.sent) return reply;
           if (result.headers) reply.headers(result.headers);
           const status = result.status ?? 200;
           reply.code(status);
