@@ -166,5 +166,13 @@ describe('os-security-groups through Neutron', () => {
       404,
       `Security group ghost is not found for project ${user.projectId}`,
     );
+    // Without its last group the server shows no security_groups key at all, as Nova (Tempest checks it).
+    assert.equal(
+      (await sg('POST', `/servers/${id}/action`, { removeSecurityGroup: { name: 'default' } })).status,
+      202,
+    );
+    const bare = await nova(tc, 'GET', `/servers/${id}`, { token: user.token, mv: '2.93' });
+    assert.equal(bare.status, 200);
+    assert.ok(!('security_groups' in bare.body.server), JSON.stringify(bare.body.server.security_groups));
   });
 });

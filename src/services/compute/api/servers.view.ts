@@ -185,7 +185,9 @@ export function serverView(
     s['key_name'] = row.key_name;
     s['OS-SRV-USG:launched_at'] = naive(row.launched_at);
     s['OS-SRV-USG:terminated_at'] = naive(row.terminated_at);
-    s['security_groups'] = parseJson<string[]>(row.security_groups, []).map((name) => ({ name }));
+    // Nova leaves the key out when the server is in no group (after removing its last one).
+    const groups = parseJson<string[]>(row.security_groups, []);
+    if (groups.length > 0) s['security_groups'] = groups.map((name) => ({ name }));
     if (opts.extended) {
       s['OS-EXT-SRV-ATTR:host'] = row.host;
       s['OS-EXT-SRV-ATTR:instance_name'] = instanceName(row.id);
