@@ -1,6 +1,6 @@
 // Statements of hot paths compiled to SQL once per dialect: kysely otherwise builds and compiles the same text on
 // every call. Only for fixed shapes: no lists whose length varies per call.
-import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, type Updateable } from 'kysely';
 
 /** Stands for the index-th argument while a statement is built. */
 class Arg {
@@ -46,5 +46,37 @@ export function compiledInsert<DB, T extends keyof DB & string>(
       byColumns.set(key, run);
     }
     return run(db, ...columns.map((c) => values[c]));
+  };
+}
+
+/**
+ * An update of `table` setting the defined columns of `set` where each of the `where` columns equals the value in
+ * its place; resolves to the number of rows changed. Compiled once per set of columns (a caller's few shapes).
+ */
+export function compiledUpdate<DB, T extends keyof DB & string>(
+  table: T,
+  where: readonly (keyof DB[T] & string)[],
+): (db: Kysely<DB>, set: Updateable<DB[T]>, ...keys: unknown[]) => Promise<number> {
+  const byColumns = new Map<string, (db: Kysely<DB>, ...args: unknown[]) => Promise<unknown[]>>();
+  return async (db, set, ...keys) => {
+    const values = set as Record<string, unknown>;
+    const columns = Object.keys(values).filter((c) => values[c] !== undefined);
+    const key = columns.join(',');
+    let run = byColumns.get(key);
+    if (!run) {
+      run = compiled<DB, unknown[], unknown>(columns.length + where.length, (d, ...args: unknown[]) => {
+        // Typed loosely: the columns are only known at run time.
+        // biome-ignore lint/suspicious/noExplicitAny: a dynamic update over one of the caller's tables.
+        let q: any = (d as Kysely<any>)
+          .updateTable(table)
+          .set(Object.fromEntries(columns.map((c, i) => [c, args[i]])) as never);
+        where.forEach((w, i) => {
+          q = q.where(w, '=', args[columns.length + i]);
+        });
+        return q.returning(where[0]!) as Compilable<unknown>;
+      });
+      byColumns.set(key, run);
+    }
+    return (await run(db, ...columns.map((c) => values[c]), ...keys)).length;
   };
 }
