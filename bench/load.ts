@@ -17,6 +17,8 @@ export interface LoadResult {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Each request's [start offset from the run's start, latency], in ms, in send order. */
+  trace: Array<[number, number]>;
 }
 
 export interface Req {
@@ -69,10 +71,15 @@ export function once(
 export async function load(
   base: string,
   make: (i: number) => Req,
-  opts: { count: number; concurrency: number; maxSeconds?: number },
+  opts: { count: number; concurrency: number; maxSeconds?: number; warmup?: Req },
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  // The connections are opened before the clock starts (the run measures the requests, not `concurrency` TCP
+  // handshakes landing together on the server's event loop).
+  if (opts.warmup)
+    await Promise.all(Array.from({ length: opts.concurrency }, () => once(base, opts.warmup!, agent)));
   const lat: number[] = [];
+  const trace: Array<[number, number]> = [];
   let next = 0;
   let errors = 0;
   const start = performance.now();
@@ -85,6 +92,7 @@ export async function load(
       const t0 = performance.now();
       const res = await once(base, r, agent);
       lat.push(performance.now() - t0);
+      trace[i] = [t0 - start, performance.now() - t0];
       if (res.status !== (r.expect ?? 200)) errors++;
     }
   };
@@ -100,6 +108,7 @@ export async function load(
     perSecond: lat.length / seconds,
     p50: pct(0.5),
     p99: pct(0.99),
+    trace,
   };
 }
 
@@ -201,6 +210,7 @@ end
       perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
       p50: pct('50'),
       p99: pct('99'),
+      trace: [],
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

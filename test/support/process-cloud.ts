@@ -1,6 +1,7 @@
 // A real `monostack up` child process in a temporary data directory on a free loopback port, for tests that
 // drive it with real clients (openstack CLI, Tempest). Stopped by its own PID.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,12 +55,14 @@ export async function startProcessCloud(
     },
   );
   let out = '';
-  child.stdout?.on('data', (b: Buffer) => {
+  // MONOSTACK_CLOUD_OUTPUT=file: the cloud's output is also copied there (e.g. with --trace-gc when profiling).
+  const copy = process.env['MONOSTACK_CLOUD_OUTPUT'];
+  const keep = (b: Buffer) => {
     out += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
+    if (copy) appendFileSync(copy, b);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

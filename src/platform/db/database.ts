@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { directSqlite } from './compiled.ts';
 import { queryProfile } from './query-profile.ts';
 import { withStatementCache } from './statement-cache.ts';
 import { startWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.ts';
@@ -40,10 +41,9 @@ function openSqlite(file: string): Database {
   // A file database checkpoints from a worker thread; the writer's own checkpoint only if that falls far behind.
   const checkpointer = file === ':memory:' ? undefined : startWalCheckpointer(file);
   if (checkpointer) conn.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
-  const db = new Kysely({
-    dialect: new SqliteDialect({ database: withStatementCache(conn) }),
-    ...queryProfile(),
-  });
+  const cached = withStatementCache(conn);
+  const db = new Kysely({ dialect: new SqliteDialect({ database: cached }), ...queryProfile() });
+  directSqlite(db, cached);
   return {
     dialect: 'sqlite',
     db,

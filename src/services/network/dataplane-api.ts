@@ -17,6 +17,7 @@ import type { NetworkContext } from './context.ts';
 import { AGENT_KINDS, agentAlive } from './domain/agents.ts';
 import { loadHosting } from './domain/hosting.ts';
 import { type PortWithAddresses, portsOfNetworks, setPortStatus } from './domain/port-status.ts';
+import { compiled } from './store/compiled.ts';
 import type { RoutersTable } from './store/tables-l3.ts';
 
 /**
@@ -24,6 +25,26 @@ import type { RoutersTable } from './store/tables-l3.ts';
  * have ports on (domain/hosting.ts picks the DHCP and L3 host among the live agents). Host '*' (the fake data plane
  * of a process presenting many fake hosts) stands for every host.
  */
+/** Ports still waiting to go ACTIVE (what the fake data plane reads on each pass). */
+const pendingPorts = compiled(0, (db) =>
+  db
+    .selectFrom('network_ports')
+    .selectAll()
+    .where('status', '!=', 'ACTIVE')
+    .where('admin_state_up', '=', 1)
+    .where((eb) =>
+      eb.or([
+        // 'compute:' ≤ owner < 'compute;' is the prefix match as an index range (LIKE with a bound pattern is not).
+        eb.and([
+          eb('device_owner', '>=', 'compute:'),
+          eb('device_owner', '<', 'compute;'),
+          eb('host_id', '!=', ''),
+        ]),
+        eb('device_owner', 'in', ['network:dhcp', 'network:router_interface', 'network:router_gateway']),
+      ]),
+    ),
+);
+
 export class ServiceControlPlane implements NetworkControlPlane {
   readonly #cx: NetworkContext;
   readonly #pendingOnly: boolean;
@@ -304,23 +325,7 @@ export class ServiceControlPlane implements NetworkControlPlane {
    * ports, DHCP and router ports not ACTIVE yet), so a pass costs one indexed query however many ports exist.
    */
   async #pendingState(): Promise<HostNetworkState> {
-    const rows = await this.#cx.db
-      .selectFrom('network_ports')
-      .selectAll()
-      .where('status', '!=', 'ACTIVE')
-      .where('admin_state_up', '=', 1)
-      .where((eb) =>
-        eb.or([
-          // 'compute:' ≤ owner < 'compute;' is the prefix match as an index range (LIKE with a bound pattern is not).
-          eb.and([
-            eb('device_owner', '>=', 'compute:'),
-            eb('device_owner', '<', 'compute;'),
-            eb('host_id', '!=', ''),
-          ]),
-          eb('device_owner', 'in', ['network:dhcp', 'network:router_interface', 'network:router_gateway']),
-        ]),
-      )
-      .execute();
+    const rows = await pendingPorts(this.#cx.db);
     const ports: DpPort[] = rows.map((port) => ({
       id: port.id,
       networkId: port.network_id,

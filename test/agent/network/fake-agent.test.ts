@@ -40,4 +40,31 @@ describe('FakeNetworkAgent', () => {
     assert.equal(cp.statuses.get(added.id), 'ACTIVE');
     await agent.stop();
   });
+
+  it('answers a burst of changes within one turn of the event loop with one pass', async () => {
+    const cp = new MemoryNetworkControlPlane();
+    const net = network([subnet('10.0.0.0/24', '10.0.0.1')]);
+    cp.state = { networks: [net], ports: [], routers: [], securityGroups: [] };
+    let passes = 0;
+    const read = cp.desiredState.bind(cp);
+    cp.desiredState = (host: string) => {
+      passes++;
+      return read(host);
+    };
+    const agent = new FakeNetworkAgent({ host: 'h', controlPlane: cp });
+    await agent.start();
+    passes = 0;
+    const added = Array.from({ length: 20 }, (_, i) => port(net, `10.0.0.${10 + i}`));
+    // Changes from separate writes of one turn (each settles its own promises before the next).
+    for (const p of added) {
+      cp.state.ports.push(p);
+      cp.changed();
+      for (let i = 0; i < 20; i++) await null;
+    }
+    await new Promise((r) => setImmediate(r));
+    await agent.reconcile();
+    assert.ok(passes <= 2, `${passes} passes for one burst`);
+    for (const p of added) assert.equal(cp.statuses.get(p.id), 'ACTIVE');
+    await agent.stop();
+  });
 });

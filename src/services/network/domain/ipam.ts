@@ -5,7 +5,7 @@
 import { ApiError } from '../../../platform/errors.ts';
 import type { NetworkDb, NetworkTrx } from '../context.ts';
 import { conflict, invalidInput, notFound } from '../errors.ts';
-import { compiledInsert } from '../store/compiled.ts';
+import { compiled, compiledInsert } from '../store/compiled.ts';
 import { contains, eui64, formatIp, type Ip, parseIp } from './cidr.ts';
 import { advanceMark, readMark } from './ipam-marks.ts';
 import {
@@ -137,15 +137,34 @@ export async function planAddresses(
 
 const insertAllocation = compiledInsert('network_ip_allocations');
 
+/** The allocation lookup for `n` addresses at once, compiled once per n (the probe batches: 8, 64, 512, 4096). */
+const takenStatements = new Map<
+  number,
+  (trx: NetworkTrx, ...args: string[]) => Promise<{ ip_address: string }[]>
+>();
+function takenStatement(n: number) {
+  let st = takenStatements.get(n);
+  if (!st) {
+    st = compiled(n + 1, (db, networkId: string, ...texts: string[]) =>
+      db
+        .selectFrom('network_ip_allocations')
+        .select('ip_address')
+        .where('network_id', '=', networkId)
+        .where('ip_address', 'in', texts),
+    );
+    takenStatements.set(n, st);
+  }
+  return st;
+}
+
 /** Which of these addresses the network has allocated already (one indexed lookup per address). */
 async function takenAmong(trx: NetworkTrx, networkId: string, texts: string[]): Promise<Set<string>> {
   if (texts.length === 0) return new Set();
-  const rows = await trx
-    .selectFrom('network_ip_allocations')
-    .select('ip_address')
-    .where('network_id', '=', networkId)
-    .where('ip_address', 'in', texts)
-    .execute();
+  // Padded with its last address to the next batch size, so a short last batch reuses a compiled statement.
+  let size = 8;
+  while (size < texts.length) size *= 8;
+  const padded = texts.concat(Array<string>(size - texts.length).fill(texts.at(-1)!));
+  const rows = await takenStatement(size)(trx, networkId, ...padded);
   return new Set(rows.map((r) => r.ip_address));
 }
 
