@@ -7,6 +7,7 @@ import type { ApiArea } from './area.ts';
 import type { ExtensionInfo } from './extensions.ts';
 import { networkRoutes, networkTaggable, setNetworkDeleteHook, setSubnetIdsSource } from './networks.ts';
 import { portRoutes, portTaggable } from './ports.ts';
+import { subnetpoolPrefixRoutes } from './subnetpool-prefixes.ts';
 import { subnetpoolRoutes, subnetpoolTaggable } from './subnetpools.ts';
 import { cascadeNetworkDelete, subnetRoutes, subnetTaggable } from './subnets.ts';
 import { subnetIdsOf } from './subnets-spec.ts';
@@ -17,6 +18,11 @@ const coreExtensions: ExtensionInfo[] = [
     alias: 'subnet_allocation',
     name: 'Subnet Allocation',
     description: 'Enables allocation of subnets from a subnet pool',
+  },
+  {
+    alias: 'subnetpool-prefix-ops',
+    name: 'Subnet Pool Prefix Operations',
+    description: 'Provides support for adjusting the prefix list of subnet pools',
   },
   { alias: 'address-scope', name: 'Address scope', description: 'Address scopes extension.' },
   {
@@ -56,6 +62,7 @@ export function coreArea(cx: NetworkContext): ApiArea {
       ...networkRoutes(cx),
       ...subnetRoutes(cx),
       ...subnetpoolRoutes(cx),
+      ...subnetpoolPrefixRoutes(cx),
       ...addressScopeRoutes(cx),
       ...portRoutes(cx),
     ],

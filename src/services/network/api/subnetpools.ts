@@ -134,7 +134,7 @@ function bounds(prefixType: string, len: number, baseType: string, base: number)
 }
 
 /** SubnetPoolReader: prefixes of one version, compacted; bounds defaulted and checked. */
-function readPool(
+export function readPool(
   // biome-ignore lint/suspicious/noExplicitAny: parsed request values (converted and validated by the spec).
   v: Record<string, any>,
 ): Pick<
@@ -178,7 +178,7 @@ async function checkDefault(trx: NetworkTrx, version: number, except?: string) {
     );
 }
 
-async function checkScope(
+export async function checkScope(
   cx: NetworkContext,
   ctx: RouteContext,
   trx: NetworkTrx,

@@ -45,7 +45,7 @@ export function compactPrefixes(prefixes: Net[]): Net[] {
   return mergeRanges(prefixes.map(netRange)).flatMap((r) => rangeToNets(r, v));
 }
 
-function subtract(ranges: IpRange[], cut: IpRange[]): IpRange[] {
+export function subtract(ranges: IpRange[], cut: IpRange[]): IpRange[] {
   let cur = mergeRanges(ranges);
   for (const c of cut) {
     const next: IpRange[] = [];
