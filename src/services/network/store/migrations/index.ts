@@ -5,6 +5,7 @@ import { securityMigration } from './0002-security.ts';
 import { l3Migration } from './0003-l3.ts';
 import { miscMigration } from './0004-misc.ts';
 import { ipamMarksMigration } from './0005-ipam-marks.ts';
+import { portsNetworkIndexMigration } from './0006-ports-network-index.ts';
 
 export const networkMigrations: Migration[] = [
   coreMigration,
@@ -12,4 +13,5 @@ export const networkMigrations: Migration[] = [
   l3Migration,
   miscMigration,
   ipamMarksMigration,
+  portsNetworkIndexMigration,
 ];
