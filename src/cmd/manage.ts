@@ -1,4 +1,4 @@
-// Maintenance subcommands: status, db migrate, identity rotate-keys.
+// Maintenance subcommands: status, db migrate, identity rotate-keys (network teardown is in network.ts).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIGRATIONS, VERSION } from '../compose/cloud.ts';
@@ -42,15 +42,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The run state of the cloud of a data directory while its process is alive; undefined when it is not running. */
+export async function runningCloud(dataDir: string): Promise<RunState | undefined> {
+  try {
+    const state = JSON.parse(await readFile(join(dataDir, STATE_FILE), 'utf8')) as RunState;
+    return alive(state.pid) ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runStatus(flags: ManageFlags): Promise<number> {
   const config = configFrom(flags);
-  let state: RunState | undefined;
-  try {
-    state = JSON.parse(await readFile(join(config.data_dir, STATE_FILE), 'utf8')) as RunState;
-  } catch {
-    state = undefined;
-  }
-  const running = state !== undefined && alive(state.pid);
+  const state = await runningCloud(config.data_dir);
+  const running = state !== undefined;
   let api: string | undefined;
   if (running && state) {
     try {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../compose/cloud.ts';
 import { runBuildTestImage } from './image.ts';
 import { runDbMigrate, runRotateKeys, runStatus } from './manage.ts';
+import { runNetworkTeardown } from './network.ts';
 import { runUp } from './up.ts';
 
 export interface CommonFlags {
@@ -62,6 +63,18 @@ identity
   .addOption(configFile())
   .action(async (opts) => {
     await runRotateKeys(opts);
+  });
+
+const network = program.command('network').description('the host network data plane');
+network
+  .command('teardown')
+  .description(
+    'remove the namespaces, uplinks, dnsmasq and haproxy a stopped cloud left on this host (they outlive it by design)',
+  )
+  .addOption(dataDir())
+  .addOption(configFile())
+  .action(async (opts) => {
+    process.exitCode = await runNetworkTeardown(opts);
   });
 
 const image = program.command('image').description('guest images');
