@@ -23,20 +23,9 @@ export class Metrics {
     });
   }
 
-  /** The series of each (service, method, route, status) seen, kept: prom-client hashes the labels on every call. */
-  readonly #series = new Map<string, { count: () => void; observe: (s: number) => void }>();
-
   observeRequest(service: string, method: string, route: string, status: number, seconds: number): void {
-    const key = `${service} ${method} ${route} ${status}`;
-    let series = this.#series.get(key);
-    if (!series) {
-      const counter = this.#requests.labels({ service, method, route, status: String(status) });
-      const histogram = this.#duration.labels({ service, method });
-      series = { count: () => counter.inc(), observe: (s) => histogram.observe(s) };
-      this.#series.set(key, series);
-    }
-    series.count();
-    series.observe(seconds);
+    this.#requests.inc({ service, method, route, status: String(status) });
+    this.#duration.observe({ service, method }, seconds);
   }
 
   /** A gauge or counter a service registers for itself. */
