@@ -20,11 +20,6 @@ import { type PortWithAddresses, portsOfNetworks, setPortStatus } from './domain
 import { compiled } from './store/compiled.ts';
 import type { RoutersTable } from './store/tables-l3.ts';
 
-/**
- * Which networks a host wires: those of the VM ports bound to it, those whose DHCP it serves and those its routers
- * have ports on (domain/hosting.ts picks the DHCP and L3 host among the live agents). Host '*' (the fake data plane
- * of a process presenting many fake hosts) stands for every host.
- */
 /** Ports still waiting to go ACTIVE (what the fake data plane reads on each pass). */
 const pendingPorts = compiled(0, (db) =>
   db
@@ -45,6 +40,11 @@ const pendingPorts = compiled(0, (db) =>
     ),
 );
 
+/**
+ * Which networks a host wires: those of the VM ports bound to it, those whose DHCP it serves and those its routers
+ * have ports on (domain/hosting.ts picks the DHCP and L3 host among the live agents). Host '*' (the fake data plane
+ * of a process presenting many fake hosts) stands for every host.
+ */
 export class ServiceControlPlane implements NetworkControlPlane {
   readonly #cx: NetworkContext;
   readonly #pendingOnly: boolean;
