@@ -196,6 +196,7 @@ describe('subnetpool-prefix-ops', () => {
       'AddressScopePrefixConflict',
       'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.',
     );
+    assert.deepEqual((await show(alice.token, a.id)).prefixes, ['10.60.0.0/24']);
     assert.deepEqual((await add(alice.token, a.id, { prefixes: ['10.62.0.0/24'] })).body.prefixes, [
       '10.60.0.0/24',
       '10.62.0.0/24',
@@ -217,6 +218,7 @@ describe('subnetpool-prefix-ops', () => {
       'IllegalSubnetPoolUpdate',
       `Illegal subnetpool update : subnetpool ${inShared.id} cannot be updated when associated with shared address scope ${sharedScope.id}.`,
     );
+    assert.deepEqual((await show(alice.token, inShared.id)).prefixes, ['10.63.0.0/24']);
     assert.equal((await add(tc.adminToken, inShared.id, { prefixes: ['10.64.0.0/24'] })).status, 200);
     // Removing is not an update of the pool: the owner may still shrink it.
     const shrunk = await remove(alice.token, inShared.id, { prefixes: ['10.64.0.0/24'] });

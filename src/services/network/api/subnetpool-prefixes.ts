@@ -2,17 +2,8 @@
 import { ApiError } from '../../../platform/errors.ts';
 import type { Route, RouteContext } from '../../../platform/http/types.ts';
 import type { NetworkContext, NetworkTrx } from '../context.ts';
-import {
-  bits,
-  formatCidr,
-  type IpRange,
-  lastOf,
-  type Net,
-  overlaps,
-  parseCidr,
-  parseIp,
-} from '../domain/cidr.ts';
-import { mergeRanges, netsToStrings, rangeToNets, subtract } from '../domain/subnet-alloc.ts';
+import { bits, formatCidr, type Net, overlaps, parseCidr, parseIp } from '../domain/cidr.ts';
+import { netRange, netsToStrings, rangeToNets, subtract } from '../domain/subnet-alloc.ts';
 import { badRequest } from '../errors.ts';
 import type { SubnetPoolsTable } from '../store/tables-core.ts';
 import { callerOf, json, targetOf } from './common.ts';
@@ -49,8 +40,6 @@ function prefixOf(p: unknown): Net {
     `invalid IPNetwork ${typeof p === 'string' ? p : JSON.stringify(p)}`,
   );
 }
-
-const rangeOf = (n: Net): IpRange => ({ first: n.network, last: lastOf(n) });
 
 const poolNets = (p: SubnetPoolsTable): Net[] => json<string[]>(p.prefixes, []).map((s) => parseCidr(s)!.net);
 
@@ -132,7 +121,7 @@ async function removePrefixes(cx: NetworkContext, ctx: RouteContext, pool: Subne
         'IllegalSubnetPoolPrefixUpdate',
         'Illegal update to prefixes: One or more the prefixes to be removed is in use by a subnet..', // sic
       );
-    const left = subtract(have.map(rangeOf), cut.map(rangeOf)).flatMap((r) => rangeToNets(r, version));
+    const left = subtract(have.map(netRange), cut.map(netRange)).flatMap((r) => rangeToNets(r, version));
     const prefixes = netsToStrings(left);
     await storePrefixes(cx, trx, cur, prefixes, cur.ip_version);
     record({ kind: 'subnetpool', id: cur.id, action: 'update', projectId: cur.project_id });

@@ -4,7 +4,7 @@ import { ApiError } from '../../../platform/errors.ts';
 import type { NetworkTrx } from '../context.ts';
 import { bits, formatCidr, type IpRange, type IpVersion, lastOf, type Net, parseCidr } from './cidr.ts';
 
-const netRange = (n: Net): IpRange => ({ first: n.network, last: lastOf(n) });
+export const netRange = (n: Net): IpRange => ({ first: n.network, last: lastOf(n) });
 
 /** Sorted, merged ranges. */
 export function mergeRanges(ranges: IpRange[]): IpRange[] {
