@@ -17,7 +17,7 @@ export interface LoadResult {
   perSecond: number;
   p50: number;
   p99: number;
-  /** Each request's [start offset from the run's start, latency], in ms, in send order. */
+  /** Each request's [start offset from the run's start, latency], in ms, in completion order. */
   trace: Array<[number, number]>;
 }
 
@@ -78,7 +78,6 @@ export async function load(
   // handshakes landing together on the server's event loop).
   if (opts.warmup)
     await Promise.all(Array.from({ length: opts.concurrency }, () => once(base, opts.warmup!, agent)));
-  const lat: number[] = [];
   const trace: Array<[number, number]> = [];
   let next = 0;
   let errors = 0;
@@ -91,15 +90,14 @@ export async function load(
       const r = make(i);
       const t0 = performance.now();
       const res = await once(base, r, agent);
-      lat.push(performance.now() - t0);
-      trace[i] = [t0 - start, performance.now() - t0];
+      trace.push([t0 - start, performance.now() - t0]);
       if (res.status !== (r.expect ?? 200)) errors++;
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   const seconds = (performance.now() - start) / 1000;
   agent.destroy();
-  lat.sort((a, b) => a - b);
+  const lat = trace.map(([, ms]) => ms).sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0;
   return {
     count: lat.length,

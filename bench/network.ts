@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { startProcessCloud } from '../test/support/process-cloud.ts';
-import { load, once, rssMiB } from './load.ts';
+import { type LoadResult, load, once, rssMiB } from './load.ts';
 
 const run = promisify(execFile);
 const EXISTING = Number(process.env['MONOSTACK_BENCH_PORTS'] ?? 1000);
@@ -130,13 +130,7 @@ async function portFigures(base: string, token: string, networkId: string, pid: 
   const body = JSON.stringify({ port: { network_id: networkId, name: 'bench' } });
   // Several rounds, each with more existing ports than the last: this machine's speed varies by tens of percent from
   // one second to the next (shared cores), so one round's p99 says little; the median round is the figure.
-  const rounds: {
-    p50: number;
-    p99: number;
-    perSecond: number;
-    cpu: number;
-    trace: Array<[number, number]>;
-  }[] = [];
+  const rounds: (LoadResult & { cpu: number })[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const existing = EXISTING + r * CREATES;
     const cpu0 = cpuMs(pid);
